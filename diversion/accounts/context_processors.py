@@ -1,0 +1,8 @@
+from diversion.accounts.models import Role
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_role": None}
+    return {"nav_role": user.role, "Role": Role}

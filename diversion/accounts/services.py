@@ -1,0 +1,87 @@
+import secrets
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from diversion.accounts.models import ApiToken, Role, User
+from diversion.audit.services import audit_record
+from diversion.sites.models import Site
+
+
+def _sync_role_group(user: User) -> None:
+    role_groups = Group.objects.filter(name__in=Role.values)
+    user.groups.remove(*role_groups)
+    if user.role:
+        group, _ = Group.objects.get_or_create(name=user.role)
+        user.groups.add(group)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str,
+    site: Site,
+    password: str | None,
+    actor: User | None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    agency=None,
+    check_password: bool = True,
+) -> User:
+    user = User(
+        username=username, role=role, site=site, email=email, first_name=first_name,
+        last_name=last_name, agency=agency,
+        is_staff=role == Role.ADMINISTRATOR, is_superuser=role == Role.ADMINISTRATOR,
+    )
+    if password:
+        if check_password:
+            validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    _sync_role_group(user)
+    audit_record(actor=actor, action="user.create", obj=user, site=site, data={"role": role})
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, actor: User | None) -> User:
+    user.role = role
+    user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
+    user.full_clean()
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    _sync_role_group(user)
+    audit_record(actor=actor, action="user.set_role", obj=user, site=user.site, data={"role": role})
+    return user
+
+
+@transaction.atomic
+def token_create(*, user: User, actor: User | None, name: str = "") -> str:
+    """Make a bearer token for USER and return it. It is shown once; only its hash is kept."""
+    key = "dv_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name, prefix=key[:10], key_hash=ApiToken.hash_key(key))
+    audit_record(actor=actor, action="token.create", obj=user, site=user.site)
+    return key
+
+
+def token_authenticate(key: str) -> User | None:
+    if not key:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__site")
+        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Touch at most once a minute: a busy client should not write on every request.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

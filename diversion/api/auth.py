@@ -1,0 +1,33 @@
+from ninja.security import APIKeyCookie, HttpBearer
+
+from diversion.accounts.services import token_authenticate
+
+
+class BearerOrSession(HttpBearer):
+    """A bearer token (machine clients) or the signed-in browser session (with CSRF)."""
+
+    def __call__(self, request):
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer "):
+            return super().__call__(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.role:
+            return _SessionCsrf()(request)
+        return None
+
+    def authenticate(self, request, token):
+        user = token_authenticate(token)
+        if user is None or not user.role:
+            return None
+        request.user = user
+        return user
+
+
+class _SessionCsrf(APIKeyCookie):
+    param_name = "sessionid"
+
+    def __init__(self):
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):
+        return request.user if request.user.is_authenticated else None

@@ -1,0 +1,63 @@
+"""Assembles the REST API from the routers each app defines in its api.py."""
+
+from django.core.exceptions import ValidationError
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+
+from diversion.api.auth import BearerOrSession
+
+api = NinjaAPI(
+    title="diversion API",
+    version="1",
+    description="Referrals, screening, people and cases of a LEAD® program. "
+    "Authenticate with 'Authorization: Bearer TOKEN' (see `diversion token create`).",
+    auth=BearerOrSession(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _field_errors(exc: ValidationError) -> list[dict]:
+    if hasattr(exc, "error_dict"):
+        return [{"field": field, "message": " ".join(str(m) for e in errors for m in e.messages)}
+                for field, errors in exc.error_dict.items()]
+    return [{"field": "input", "message": " ".join(exc.messages)}]
+
+
+@api.exception_handler(ValidationError)
+def django_validation_error(request, exc):
+    errors = _field_errors(exc)
+    return api.create_response(request, {"detail": errors}, status=400)
+
+
+@api.exception_handler(NinjaValidationError)
+def ninja_validation_error(request, exc):
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        field = ""
+        for part in loc:
+            field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+        errors.append({"field": field or "input", "message": err.get("msg", "invalid")})
+    return api.create_response(request, {"detail": errors}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return api.create_response(request, {"detail": "Sign in or send a valid bearer token."},
+                               status=401)
+
+
+@api.get("/v1/ping", auth=None, tags=["meta"], summary="A trivial JSON answer (for benchmarks)")
+def ping(request):
+    return {"ok": True}
+
+
+from diversion.referrals.api import router as referrals_router  # noqa: E402
+from diversion.people.api import router as people_router  # noqa: E402
+from diversion.cases.api import router as cases_router  # noqa: E402
+
+api.add_router("/v1", referrals_router)
+api.add_router("/v1", people_router)
+api.add_router("/v1", cases_router)

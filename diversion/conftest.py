@@ -1,0 +1,52 @@
+import pytest
+
+from diversion import testing
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Argon2 is slow on purpose; tests need a fast hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test-postgres)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def site(db):
+    from diversion.sites.selectors import site_default
+
+    return site_default()
+
+
+@pytest.fixture
+def personas(site):
+    """One user per role at the default site, plus an outsider from another site."""
+    users = {key: testing.make_user(username=name, role=role, site=site)
+             for key, (name, role) in testing.PERSONAS.items()}
+    other = testing.make_site()
+    users["outsider"] = testing.make_user(username="otto", role="case_manager", site=other)
+    return users
+
+
+@pytest.fixture
+def officer(personas):
+    return personas["officer"]
+
+
+@pytest.fixture
+def case_manager(personas):
+    return personas["case_manager"]
+
+
+def login(client, user):
+    client.force_login(user)
+    return client

@@ -1,0 +1,61 @@
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from diversion.notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify(*, recipient, kind: str, subject: str, body: str, url: str = "",
+           dedupe_key: str | None = None, email: bool = True) -> Notification | None:
+    """Put a message in RECIPIENT's inbox and email it after the transaction commits.
+
+    With a dedupe_key, a second call for the same recipient and key does nothing
+    and returns None (scheduled reminders rely on this).
+    """
+    try:
+        with transaction.atomic():
+            note = Notification.objects.create(
+                site_id=recipient.site_id, recipient=recipient, kind=kind, subject=subject,
+                body=body, url=url, dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return None
+    if email and recipient.email:
+        transaction.on_commit(lambda: notification_email(notification_id=note.pk))
+    return note
+
+
+def notification_email(*, notification_id: int) -> None:
+    note = Notification.objects.select_related("recipient").get(pk=notification_id)
+    if note.emailed_at is not None:
+        return
+    link = settings.SITE_URL.rstrip("/") + note.url if note.url else settings.SITE_URL
+    ctx = {"note": note, "link": link}
+    message = EmailMultiAlternatives(
+        subject=f"[diversion] {note.subject}",
+        body=render_to_string("notifications/email.txt", ctx),
+        to=[note.recipient.email],
+    )
+    message.attach_alternative(render_to_string("notifications/email.html", ctx), "text/html")
+    try:
+        message.send()
+    except OSError as exc:
+        # Stays unsent (emailed_at empty) for `diversion tick` to retry; the inbox has it.
+        log.warning("email for notification %s not sent: %s", note.pk, exc.__class__.__name__)
+        return
+    Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now())
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])

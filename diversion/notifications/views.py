@@ -1,0 +1,29 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from diversion.notifications.models import Notification
+from diversion.notifications.services import notification_mark_read
+
+
+def get_notification_for_user(user, pk: int) -> Notification:
+    """The access helper for notifications: only the recipient sees one."""
+    note = Notification.objects.filter(recipient=user, pk=pk).first()
+    if note is None:
+        raise Http404("No such message.")
+    return note
+
+
+@login_required
+def inbox(request):
+    notes = Notification.objects.filter(recipient=request.user)[:100]
+    return render(request, "notifications/inbox.html", {"notes": notes})
+
+
+@login_required
+@require_POST
+def notification_open(request, pk: int):
+    note = get_notification_for_user(request.user, pk)
+    notification_mark_read(notification=note)
+    return redirect(note.url or "notifications:inbox")

@@ -1,0 +1,48 @@
+from django.db.models import Q
+from django.utils import timezone
+
+from diversion.accounts.models import Role
+from diversion.cases.models import OPEN_STATUSES, Case
+from diversion.people.models import Person, ProtectionOrder
+from diversion.referrals.models import Referral
+
+
+def person_record_facts(*, person: Person) -> dict:
+    """What the program's records say about a person's participation and court orders."""
+    statuses = list(Case.objects.filter(person=person).values_list("status", flat=True))
+    if any(s in OPEN_STATUSES for s in statuses):
+        lead_status = "current"
+    elif statuses:
+        lead_status = "former"
+    else:
+        lead_status = "never"
+    today = timezone.localdate()
+    order = ProtectionOrder.objects.filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today),
+        restrained=person, protected__cases__status__in=OPEN_STATUSES,
+    ).exists()
+    return {"lead_status": lead_status, "no_contact_order_with_participant": order}
+
+
+# Roles that see every referral of their site; officers see the referrals they made.
+_SITE_WIDE = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.OPS_TEAM, Role.ADMINISTRATOR}
+
+
+def referrals_visible_to(*, user):
+    qs = Referral.objects.filter(site_id=user.site_id)
+    if user.role in _SITE_WIDE:
+        return qs
+    if user.role == Role.OFFICER:
+        return qs.filter(officer=user)
+    return qs.none()
+
+
+def get_referral_for_user(user, pk: int) -> Referral:
+    """The access helper for referrals: 404 unless USER may see it."""
+    from django.http import Http404
+
+    referral = referrals_visible_to(user=user).select_related("person", "officer").filter(
+        pk=pk).first()
+    if referral is None:
+        raise Http404("No such referral.")
+    return referral

@@ -1,0 +1,82 @@
+"""Builders of synthetic test data (Faker). Nothing here is about a real person."""
+
+from datetime import date, datetime
+
+from faker import Faker
+
+from diversion.accounts.models import Role, User
+from diversion.accounts.services import user_create
+from diversion.people.models import Person
+from diversion.people.services import person_create
+from diversion.sites.models import Site
+
+fake = Faker("en_US")
+
+PERSONAS = {
+    "officer": ("olivia", Role.OFFICER),
+    "case_manager": ("casey", Role.CASE_MANAGER),
+    "other_case_manager": ("cam", Role.CASE_MANAGER),
+    "supervisor": ("sam", Role.SUPERVISOR),
+    "prosecutor": ("pat", Role.PROSECUTOR),
+    "ops_team": ("opal", Role.OPS_TEAM),
+    "evaluator": ("eve", Role.EVALUATOR),
+    "administrator": ("ada", Role.ADMINISTRATOR),
+}
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def make_user(*, username: str, role: str, site: Site, email: str | None = None) -> User:
+    return user_create(
+        username=username, role=role, site=site, password=PASSWORD, actor=None,
+        email=email if email is not None else f"{username}@example.org",
+        first_name=fake.first_name(), last_name=fake.last_name(), check_password=False,
+    )
+
+
+def make_site(slug: str = "elsewhere", name: str = "Elsewhere LEAD®") -> Site:
+    return Site.objects.create(slug=slug, name=name, time_zone="America/Los_Angeles",
+                               rule_set_site="multnomah")
+
+
+def make_person(*, site: Site, given_name: str | None = None, family_name: str | None = None,
+                date_of_birth: date | None = None, **extra) -> Person:
+    return person_create(
+        site=site, actor=None,
+        given_name=given_name or fake.first_name(), family_name=family_name or fake.last_name(),
+        date_of_birth=date_of_birth or fake.date_of_birth(minimum_age=18, maximum_age=70),
+        **extra,
+    )
+
+
+# Director Park, downtown Portland: inside the 2017 downtown area.
+DOWNTOWN = {"lat": 45.5186, "lon": -122.681}
+# Kenton, north Portland: outside every area.
+KENTON = {"lat": 45.584, "lon": -122.686}
+
+
+def screening_input(**overrides) -> dict:
+    """A complete, eligible arrest referral in downtown Portland; override any key."""
+    data = {
+        "pathway": "arrest",
+        "occurred_at": "2027-01-12T21:15:00-08:00",
+        "location": dict(DOWNTOWN),
+        "charge": {"offense": "PCS", "substantial_quantity": False,
+                   "commercial_drug_offense": False},
+        "substances": [{"substance": "methamphetamine", "grams": 3.4}],
+        "active_extraditable_warrant": False,
+        "no_contact_order_with_participant": False,
+        "lead_status": "never",
+        "specialty_court": "none",
+        "supervision": "none",
+        "supervision_for_person_offense": None,
+        "ops_team_recommends_readmission": None,
+        "da_agrees_to_readmission": None,
+        "ops_team_denial": False,
+        "exceptional_circumstances": None,
+    }
+    data.update(overrides)
+    return data
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat()

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from diversion.accounts import views as account_views
+from diversion.api.urls import api
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("diversion.accounts.urls")),
+    path("referrals/", include("diversion.referrals.urls")),
+    path("cases/", include("diversion.cases.urls")),
+    path("inbox/", include("diversion.notifications.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
