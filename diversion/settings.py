@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "diversion.referrals",
     "diversion.cases",
     "diversion.notifications",
+    "diversion.resources",
+    "diversion.partners",
+    "diversion.reports",
 ]
 
 MIDDLEWARE = [

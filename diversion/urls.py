@@ -10,6 +10,9 @@ urlpatterns = [
     path("referrals/", include("diversion.referrals.urls")),
     path("cases/", include("diversion.cases.urls")),
     path("inbox/", include("diversion.notifications.urls")),
+    path("resources/", include("diversion.resources.urls")),
+    path("partners/", include("diversion.partners.urls")),
+    path("reports/", include("diversion.reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

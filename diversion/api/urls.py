@@ -57,7 +57,13 @@ def ping(request):
 from diversion.referrals.api import router as referrals_router  # noqa: E402
 from diversion.people.api import router as people_router  # noqa: E402
 from diversion.cases.api import router as cases_router  # noqa: E402
+from diversion.resources.api import router as resources_router  # noqa: E402
+from diversion.partners.api import router as partners_router  # noqa: E402
+from diversion.reports.api import router as reports_router  # noqa: E402
 
 api.add_router("/v1", referrals_router)
 api.add_router("/v1", people_router)
 api.add_router("/v1", cases_router)
+api.add_router("/v1", resources_router)
+api.add_router("/v1", partners_router)
+api.add_router("/v1", reports_router)
