@@ -64,23 +64,12 @@ def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id
         if records["no_contact_order_with_participant"]:
             facts["no_contact_order_with_participant"] = True
     try:
-        normalised = eligibility.validate(facts)
-    except eligibility.InvalidInput as exc:
-        raise _invalid(exc)
-    rule_set = rule_set_for(site=site, occurred_at=normalised_occurred_at(facts),
-                            rule_set_id=rule_set_id)
-    try:
+        occurred_at = eligibility.validate(facts).occurred_at
+        rule_set = rule_set_for(site=site, occurred_at=occurred_at, rule_set_id=rule_set_id)
         output = eligibility.screen(facts, rule_set=rule_set.id)
     except eligibility.InvalidInput as exc:
         raise _invalid(exc)
-    del normalised
-    return facts, output, rule_set
-
-
-def normalised_occurred_at(data: dict):
-    from datetime import datetime
-
-    return datetime.fromisoformat(data["occurred_at"])
+    return facts, output, rule_set, occurred_at
 
 
 def _resolve_person(*, site, person_id: int | None, person_input: PersonInput | None, actor):
@@ -137,12 +126,12 @@ def _referral_submit(*, site, officer, data, person_input, person_id, accepted,
         raise _invalid(exc)
     person = _resolve_person(site=site, person_id=person_id, person_input=person_input,
                              actor=officer)
-    facts, output, rule_set = _screen_with_records(site=site, data=data, person=person,
-                                                   rule_set_id=rule_set_id)
+    facts, output, rule_set, occurred_at = _screen_with_records(
+        site=site, data=data, person=person, rule_set_id=rule_set_id)
     location = facts.get("location") or {}
     referral = Referral(
         site=site, person=person, officer=officer, agency=getattr(officer, "agency", None),
-        pathway=facts["pathway"], occurred_at=normalised_occurred_at(facts),
+        pathway=facts["pathway"], occurred_at=occurred_at,
         lat=location.get("lat"), lon=location.get("lon"),
         area=output.get("area") or location.get("area") or "",
         screening_input=facts, idempotency_key=idempotency_key or None,
@@ -203,7 +192,7 @@ def decision_remake(*, referral: Referral, updates: dict, reason: str, actor) ->
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     previous = decision_current(referral)
     facts = {**referral.screening_input, **updates}
-    facts, output, _ = _screen_with_records(site=referral.site, data=facts,
+    facts, output, _, _ = _screen_with_records(site=referral.site, data=facts,
                                             person=referral.person,
                                             rule_set_id=previous.rule_set_id)
     decision = Decision.objects.create(
