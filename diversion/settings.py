@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "diversion.resources",
     "diversion.partners",
     "diversion.reports",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +128,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Load balancers probe /healthz over plain HTTP on the private side.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en"
@@ -163,6 +167,16 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "diversion@localhost")
 # Links in emails point here; emails carry a link, never a name or clinical detail.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Slow work (email now; exports and large reports later) runs outside the request from a
+# database-backed queue that `diversion worker` drains, so app servers keep no state.
+# "immediate" runs each task in the process right away (tests, `make run` without a worker).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database" if PRODUCTION else "immediate")
+_TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
+                  "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("TASKS_BACKEND must be database or immediate")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 
 # Program behaviour.
 DIVERSION_DEFAULT_SITE = env_str("DIVERSION_DEFAULT_SITE", "multnomah")

@@ -6,6 +6,7 @@ from diversion.api.urls import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("diversion.accounts.urls")),
     path("referrals/", include("diversion.referrals.urls")),
     path("cases/", include("diversion.cases.urls")),

@@ -5,6 +5,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
 from diversion.notifications.models import Notification
 
@@ -29,8 +30,14 @@ def notify(*, recipient, kind: str, subject: str, body: str, url: str = "",
             raise
         return None
     if email and recipient.email:
-        transaction.on_commit(lambda: notification_email(notification_id=note.pk))
+        # Queued after commit (settings.TASKS): `diversion worker` sends it, not the request.
+        transaction.on_commit(lambda: notification_email_task.enqueue(notification_id=note.pk))
     return note
+
+
+@task()
+def notification_email_task(*, notification_id: int) -> None:
+    notification_email(notification_id=notification_id)
 
 
 def notification_email(*, notification_id: int) -> None:

@@ -1,0 +1,21 @@
+"""`diversion worker`: drains the database-backed task queue (email and other slow work)."""
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+
+class Command(DbWorkerCommand):
+    help = (
+        "Run the queued work that requests leave behind (notification email; later exports "
+        "and large reports), from the database queue. Run one or more next to `diversion "
+        "serve`; several workers never take the same task (SELECT … FOR UPDATE SKIP LOCKED "
+        "on PostgreSQL). --batch drains the queue and exits."
+    )
+
+    def handle(self, *args, **options):
+        if settings.TASKS_BACKEND != "database":
+            raise CommandError(
+                f"TASKS_BACKEND is {settings.TASKS_BACKEND!r}: tasks run inside the web "
+                "process and there is no queue to drain. Set TASKS_BACKEND=database.")
+        return super().handle(*args, **options)
