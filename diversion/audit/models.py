@@ -7,8 +7,8 @@ class AuditEvent(models.Model):
 
     `data` holds ids, statuses and field names, never a name, date of birth or
     note. To honour an erasure the personal parts of `data` are scrubbed and
-    the chain re-sealed by `diversion audit verify --reseal` (see docs/security.md);
-    events are never deleted.
+    replaced by the digest the chain sealed (`audit_scrub_person`, see
+    docs/security.md), so the chain still verifies; events are never deleted.
     """
 
     class Outcome(models.TextChoices):
@@ -25,7 +25,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64, help_text="What was done, e.g. 'referral.submit'.")
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True, help_text="Where the request came from.")
+    ip = models.GenericIPAddressField(null=True, blank=True,
+                                      help_text="Where the request came from.")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -36,4 +37,5 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        return (f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} "
+                f"{self.object_type}:{self.object_id}")
