@@ -1,0 +1,44 @@
+"""Reads of people, with who may see them."""
+
+from django.db.models import Q
+from django.http import Http404
+
+from diversion.accounts.models import Role
+from diversion.lib.names import fold
+from diversion.people.models import Person
+
+# Roles that look people up across their site. Officers find a person only through the
+# match the referral form offers; prosecutors and evaluators work from cases and reports.
+PEOPLE_ROLES = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR, Role.OPS_TEAM,
+                          Role.ADMINISTRATOR})
+
+
+def can_browse_people(user) -> bool:
+    return bool(user.is_authenticated and user.site_id and user.role in PEOPLE_ROLES)
+
+
+def people_visible_to(*, user):
+    """The people USER may look up: everyone at their own site, for the roles above."""
+    if not can_browse_people(user):
+        return Person.objects.none()
+    return Person.objects.filter(site_id=user.site_id)
+
+
+def people_search(*, user, q: str = ""):
+    """People visible to USER whose name or an alias contains every word of Q (accents,
+    case and punctuation ignored), newest first."""
+    qs = people_visible_to(user=user)
+    words = fold(q).split()
+    for word in words:
+        qs = qs.filter(Q(name_key__contains=word) | Q(aliases__name_key__contains=word))
+    if words:
+        qs = qs.distinct()
+    return qs.order_by("-created_at", "-id")
+
+
+def get_person_for_user(user, pk: int) -> Person:
+    """The access helper for people: 404 unless USER may see the person."""
+    person = people_visible_to(user=user).prefetch_related("aliases").filter(pk=pk).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
