@@ -151,3 +151,15 @@ def test_the_directory_page_searches_by_need_and_place(client, shelter, personas
 def test_the_directory_page_needs_login(client):
     response = client.get(reverse("resources:search"))
     assert response.status_code == 302
+
+
+def test_tick_runs_the_follow_ups_once(case, shelter, case_manager):
+    from diversion.cases.tick import tick_run
+
+    with time_machine.travel(datetime(2027, 3, 1, 18, 0, tzinfo=UTC), tick=False):
+        service_referral_create(case=case, service=shelter, actor=case_manager)
+    now = datetime(2027, 3, 8, 18, 0, tzinfo=UTC)
+    assert tick_run(now=now, only=["service_referral_follow_ups"]) == \
+        {"service_referral_follow_ups": 1}
+    assert tick_run(now=now, only=["service_referral_follow_ups"]) == \
+        {"service_referral_follow_ups": 0}
