@@ -101,7 +101,7 @@ def referral_submit(*, site, officer, data: dict, person_input: PersonInput | No
     if idempotency_key:
         existing = Referral.objects.filter(site=site, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _same_submitter(existing, officer)
     try:
         return _referral_submit(site=site, officer=officer, data=data, person_input=person_input,
                                 person_id=person_id, accepted=accepted,
@@ -110,8 +110,17 @@ def referral_submit(*, site, officer, data: dict, person_input: PersonInput | No
         if idempotency_key:
             existing = Referral.objects.filter(site=site, idempotency_key=idempotency_key).first()
             if existing is not None:
-                return existing
+                return _same_submitter(existing, officer)
         raise
+
+
+def _same_submitter(referral: Referral, officer) -> Referral:
+    """A retried submission is the same officer's: a key reused by anyone else is refused
+    rather than answered with another officer's referral."""
+    if referral.officer_id != getattr(officer, "pk", None):
+        raise ValidationError({"idempotency_key": "This submission key was already used by "
+                                                  "another referral; send a new one."})
+    return referral
 
 
 @transaction.atomic

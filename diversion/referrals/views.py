@@ -1,21 +1,206 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Subquery
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from diversion.accounts.models import Role
+from diversion.cases.models import Case
+from diversion.cases.selectors import cases_visible_to
+from diversion.referrals.forms import COMMON_SUBSTANCES, NEW_PERSON, SUBSTANCE_ROWS, ReferralForm
+from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
+from diversion.referrals.services import referral_record_choice, referral_submit
+
+# Who may take a referral down: the officer on the street, and an administrator (for drills).
+INTAKE_ROLES = {Role.OFFICER, Role.ADMINISTRATOR}
+PAGE_SIZE = 50
+
+CRITERION_LABELS = {
+    "area": gettext_lazy("Place"),
+    "offense": gettext_lazy("Offense"),
+    "high_risk": gettext_lazy("High risk of a drug arrest"),
+    "quantity": gettext_lazy("Quantity"),
+    "warrant": gettext_lazy("Warrant"),
+    "no_contact_order": gettext_lazy("No-contact order"),
+    "prior_participation": gettext_lazy("Prior participation"),
+    "specialty_court": gettext_lazy("Specialty court"),
+    "supervision": gettext_lazy("Supervision"),
+    "ops_team_denial": gettext_lazy("Operations Team denial"),
+    "exceptional_circumstances": gettext_lazy("Exceptional circumstances"),
+}
+RESULT_TEXT = {
+    "met": gettext_lazy("Met"),
+    "not_met": gettext_lazy("Not met"),
+    "unknown": gettext_lazy("Not known yet"),
+    "not_applicable": gettext_lazy("Does not apply"),
+}
+RESULT_MARK = {"met": "✓", "not_met": "✗", "unknown": "?", "not_applicable": "–"}
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _require_intake(user):
+    if user.role not in INTAKE_ROLES or user.site_id is None:
+        raise PermissionDenied(_("Only officers take referrals."))
+
+
+def criteria_rows(decision: Decision) -> list[dict]:
+    rows = []
+    for c in decision.output.get("criteria", []):
+        result = c.get("result", "unknown")
+        rows.append({
+            "id": c.get("id"),
+            "label": CRITERION_LABELS.get(c.get("id")) or str(c.get("id")).replace("_", " ")
+            .capitalize(),
+            "result": result,
+            "result_text": RESULT_TEXT.get(result, result),
+            "mark": RESULT_MARK.get(result, ""),
+            "explanation": c.get("explanation", ""),
+        })
+    return rows
+
+
+def _decision_context(request, referral: Referral, *, choice_error: str = "") -> dict:
+    decision = referral.decisions.select_related("made_by").order_by("-id").first()
+    case = Case.objects.select_related("case_manager").filter(referral=referral).first()
+    can_choose = (
+        request.user.role in INTAKE_ROLES and referral.accepted is None
+        and decision is not None and decision.verdict == Decision.Verdict.ELIGIBLE
+    )
+    return {
+        "referral": referral, "decision": decision,
+        "criteria": criteria_rows(decision) if decision else [],
+        "case": case, "can_choose": can_choose, "choice_error": choice_error,
+    }
+
+
+def _form_context(form: ReferralForm) -> dict:
+    form.describe_errors()
+    rows = [(form[f"substance_{i}"], form[f"grams_{i}"]) for i in range(1, SUBSTANCE_ROWS + 1)]
+    return {"form": form, "substance_rows": rows, "substance_names": COMMON_SUBSTANCES,
+            "matches": form.matches, "new_person": NEW_PERSON,
+            "person_choice": form.data.get("person_match", "") if form.is_bound else "",
+            "match_errors": form.errors.get("person_match") if form.is_bound else None}
 
 
 @login_required
+@require_GET
 def referral_list(request):
-    referrals = referrals_visible_to(user=request.user).select_related("person")[:100]
-    return render(request, "referrals/list.html", {"referrals": referrals})
+    latest = Decision.objects.filter(referral=OuterRef("pk")).order_by("-id")
+    referrals = (
+        referrals_visible_to(user=request.user)
+        .select_related("person", "officer")
+        .annotate(verdict=Subquery(latest.values("verdict")[:1]),
+                  has_case=Exists(Case.objects.filter(referral=OuterRef("pk"))))
+        .order_by("-occurred_at", "-id")
+    )
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = dict(Decision.Verdict.choices)
+    rows = list(page.object_list)
+    for row in rows:
+        row.verdict_label = labels.get(row.verdict, "")
+    return render(request, "referrals/list.html", {
+        "page": page, "rows": rows,
+        "own_only": request.user.role == Role.OFFICER,
+    })
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def referral_new(request):
-    return render(request, "referrals/new.html", {})
+    _require_intake(request.user)
+    site = request.user.site
+    if request.method == "GET":
+        form = ReferralForm(site=site)
+        return render(request, "referrals/new.html", _form_context(form))
+    form = ReferralForm(request.POST, site=site)
+    if form.is_valid():
+        try:
+            referral = referral_submit(
+                site=site, officer=request.user, data=form.screening_input(),
+                person_input=form.person_input(), person_id=form.person_id,
+                idempotency_key=str(form.cleaned_data["idempotency_key"]),
+                ip=_client_ip(request),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            # The same key sent again returns the first referral: show it only to its officer.
+            referral = get_referral_for_user(request.user, referral.pk)
+            if not _is_htmx(request):
+                return redirect("referrals:detail", pk=referral.pk)
+            response = render(request, "referrals/_result.html",
+                              _decision_context(request, referral))
+            response["HX-Push-Url"] = reverse("referrals:detail", args=[referral.pk])
+            return response
+    template = "referrals/_form.html" if _is_htmx(request) else "referrals/new.html"
+    return render(request, template, _form_context(form))
 
 
 @login_required
+@require_GET
+def person_matches(request):
+    """The htmx partial that lists people already known under the name typed."""
+    _require_intake(request.user)
+    form = ReferralForm(request.GET, site=request.user.site)
+    form.is_valid()  # runs the match lookup when the name (and date of birth) are valid
+    return render(request, "referrals/_person_matches.html", {
+        "matches": form.matches, "new_person": NEW_PERSON,
+        "person_choice": request.GET.get("person_match", ""),
+    })
+
+
+def _detail_context(request, referral: Referral, *, choice_error: str = "") -> dict:
+    decisions = list(referral.decisions.select_related("made_by").order_by("-id"))
+    superseded = {d.supersedes_id for d in decisions if d.supersedes_id}
+    context = _decision_context(request, referral, choice_error=choice_error)
+    context.update({
+        "history": [{"decision": d, "criteria": criteria_rows(d),
+                     "superseded": d.pk in superseded} for d in decisions],
+        "visible_case": cases_visible_to(user=request.user).filter(referral=referral).first(),
+    })
+    return context
+
+
+@login_required
+@require_GET
 def referral_detail(request, pk: int):
     referral = get_referral_for_user(request.user, pk)
-    return render(request, "referrals/detail.html", {"referral": referral})
+    return render(request, "referrals/detail.html", _detail_context(request, referral))
+
+
+@login_required
+@require_POST
+def referral_choice(request, pk: int):
+    """Record the person's answer to the offer: accepts (opens the case) or declines."""
+    _require_intake(request.user)
+    referral = get_referral_for_user(request.user, pk)
+    value = request.POST.get("accepted")
+    error = ""
+    if value not in ("yes", "no"):
+        error = _("Choose whether the person accepts or declines.")
+    else:
+        try:
+            referral = referral_record_choice(referral=referral, accepted=value == "yes",
+                                              actor=request.user, ip=_client_ip(request))
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        referral = get_referral_for_user(request.user, pk)
+    if _is_htmx(request):
+        return render(request, "referrals/_decision.html",
+                      _decision_context(request, referral, choice_error=error))
+    if not error:
+        return redirect("referrals:detail", pk=referral.pk)
+    return render(request, "referrals/detail.html",
+                  _detail_context(request, referral, choice_error=error))
