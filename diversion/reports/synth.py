@@ -88,9 +88,10 @@ def _odds(p):
     return p / (1.0 - p)
 
 
-def _points(rng, n, areas, inside: bool):
-    """n (lat, lon) points inside (or outside) the union of the rule set's areas."""
-    geoms = [a.geometry for a in areas.areas]
+def _points(rng, n, areas, inside: bool, avoid=()):
+    """n (lat, lon) points inside the union of the rule set's areas, or outside every area of
+    ``avoid`` (all the site's rule sets, so that a later, larger area never holds them)."""
+    geoms = [a.geometry for a in areas.areas] if inside else list(avoid)
     if inside:
         b = [a.bounds for a in areas.areas]
         box = (min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b),
@@ -148,6 +149,8 @@ def generate(*, seed: int, people: int, effect_or: float = 0.4,
     launch = rule_set.starts_at
     launch_s = launch.timestamp()
     period = 2 * 365 * DAY
+    avoid = [a.geometry for rs in Registry.default().all() if rs.site == rule_set.site
+             for a in rs.areas.areas]
     rng = np.random.default_rng(seed)
     n = people
     gamma = np.log(effect_or)
@@ -189,7 +192,7 @@ def generate(*, seed: int, people: int, effect_or: float = 0.4,
     lat, lon = np.zeros(n), np.zeros(n)
     li, lo = _points(rng, int(in_area.sum()), rule_set.areas, True)
     lat[in_area], lon[in_area] = li, lo
-    lo_, ln_ = _points(rng, int((~in_area).sum()), rule_set.areas, False)
+    lo_, ln_ = _points(rng, int((~in_area).sum()), rule_set.areas, False, avoid)
     lat[~in_area], lon[~in_area] = lo_, ln_
 
     pcs = rng.integers(0, len(PCS_STATUTES), n)
@@ -209,8 +212,8 @@ def generate(*, seed: int, people: int, effect_or: float = 0.4,
     })
     # priors: prior_fel of them felonies, all within (entry - 730 d, entry - 1 d)
     pp = np.repeat(np.arange(n), priors)
-    is_fel = np.concatenate([np.arange(k) < f for k, f in zip(priors, prior_fel)]) \
-        if len(pp) else np.zeros(0, bool)
+    rank = np.arange(len(pp)) - np.repeat(np.cumsum(priors) - priors, priors)
+    is_fel = rank < prior_fel[pp]
     pt = entry[pp] - rng.uniform(1.5 * DAY, (PRIOR_DAYS - 1) * DAY, len(pp))
     # later arrests: the first at t1, then a few more
     extra = rng.poisson(0.8, n)
@@ -229,7 +232,7 @@ def generate(*, seed: int, people: int, effect_or: float = 0.4,
         fel_pick = rng.choice([i for i, s in enumerate(OTHER_STATUTES) if s[2] == "felony"], k)
         mis_pick = rng.choice([i for i, s in enumerate(OTHER_STATUTES) if s[2] != "felony"], k)
         pick = np.where(felony, fel_pick, mis_pick)
-        la, lo2 = _points(rng, k, rule_set.areas, False)
+        la, lo2 = _points(rng, k, rule_set.areas, False, avoid)
         return pd.DataFrame({
             "p": who, "t": when, "lat": la, "lon": lo2,
             "statute": np.array([s[0] for s in OTHER_STATUTES])[pick],

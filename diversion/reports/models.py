@@ -1,0 +1,138 @@
+"""Data the evaluation needs that the live program does not create itself.
+
+* ``ArrestRecord``: booking records from the police or the county (`diversion import arrests`),
+  for everyone arrested, participant or not: the comparison groups and the outcomes.
+* ``ProgramRecord``: historical referrals kept in spreadsheets or another system before this
+  one (`diversion import referrals`). Reports read these *beside* the live Referral/Decision/Case
+  rows, never copied into them: a live decision is the engine's stored verdict under a rule set,
+  and an imported one is not, so they are not mixed in one table.
+* ``MatchReview``: an imported row whose person could not be linked with certainty.
+"""
+
+from django.db import models
+
+from diversion.lib.models import Timestamped
+
+
+class Level(models.TextChoices):
+    FELONY = "felony", "Felony"
+    MISDEMEANOR = "misdemeanor", "Misdemeanor"
+    VIOLATION = "violation", "Violation"
+
+
+class Disposition(models.TextChoices):
+    PROSECUTED = "prosecuted", "Prosecuted"
+    DECLINED = "declined", "Prosecution declined"
+    DISMISSED = "dismissed", "Dismissed"
+    PENDING = "pending", "Pending"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class HoldOutcome(models.TextChoices):
+    DECLINED = "declined", "Prosecution declined (assessment in time)"
+    REFERRED = "referred", "Referred for prosecution"
+    NONE = "none", "No hold"
+
+
+class ImportedPerson(models.Model):
+    """Identity columns shared by both import formats (as the source system wrote them)."""
+
+    person_key = models.CharField(
+        max_length=64, blank=True, db_index=True,
+        help_text="The source system's key for the person; the same key space in both files.",
+    )
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=1, help_text="F/M/X/U.")
+    race = models.CharField(max_length=1, help_text="NIBRS race code W/B/I/A/P/U.")
+    ethnicity = models.CharField(max_length=1, help_text="H (Hispanic or Latino), N or U.")
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    area = models.CharField(max_length=64, blank=True,
+                            help_text="The program area holding the point, under the rule set "
+                            "in force at the time (blank: outside every area or no point).")
+    row_hash = models.CharField(max_length=64, help_text="SHA-256 of the imported row, so a "
+                                "re-import of changed content is reported, not applied.")
+
+    class Meta:
+        abstract = True
+
+
+class ArrestRecord(ImportedPerson, Timestamped):
+    """One booking: an arrest as the police or county records it."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="arrests")
+    record_id = models.CharField(max_length=64, help_text="The source system's arrest id.")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="arrest_records",
+        help_text="The program's person, when the arrest is linked to one with certainty.",
+    )
+    arrested_at = models.DateTimeField()
+    statute = models.CharField(max_length=64, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    level = models.CharField(max_length=16, choices=Level.choices)
+    is_pcs = models.BooleanField(help_text="Possession of a controlled substance.")
+    warrant_arrest = models.BooleanField(help_text="An arrest on a warrant (not a new offence).")
+    disposition = models.CharField(max_length=16, choices=Disposition.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "record_id"],
+                                               name="arrest_record_unique_per_site")]
+        indexes = [models.Index(fields=["site", "arrested_at"], name="arrest_site_time_idx")]
+
+    def __str__(self) -> str:
+        return f"Arrest record {self.record_id}"
+
+
+class ProgramRecord(ImportedPerson, Timestamped):
+    """One historical referral and what became of it, imported from an earlier system."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT,
+                             related_name="program_records")
+    record_id = models.CharField(max_length=64, help_text="The source system's referral id.")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT,
+                               related_name="program_records")
+    pathway = models.CharField(max_length=20, choices=[("arrest", "Arrest"),
+                                                       ("social_contact", "Social contact")])
+    referred_at = models.DateTimeField(help_text="Entry into the program for the evaluation.")
+    decision = models.CharField(max_length=16, choices=[
+        ("eligible", "Eligible"), ("ineligible", "Not eligible"),
+        ("needs_review", "Needs review")])
+    accepted = models.BooleanField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    assessment_completed_at = models.DateTimeField(null=True, blank=True)
+    hold_outcome = models.CharField(max_length=16, choices=HoldOutcome.choices,
+                                    default=HoldOutcome.NONE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "record_id"],
+                                               name="program_record_unique_per_site")]
+
+    def __str__(self) -> str:
+        return f"Program record {self.record_id}"
+
+
+class MatchReview(Timestamped):
+    """An imported row that might be a known person: a person must decide."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        LINKED = "linked", "Linked"
+        DISMISSED = "dismissed", "Not the same person"
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=[("arrest", "Arrest"),
+                                                    ("referral", "Referral")])
+    record_id = models.CharField(max_length=64)
+    candidates = models.JSONField(help_text="Ids of the people it may be.")
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "kind", "record_id"],
+                                               name="match_review_unique")]
+
+    def __str__(self) -> str:
+        return f"Match review {self.kind} {self.record_id}"
