@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import CommandError
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.management.commands.db_worker import valid_backend_name
 
 
 class Command(DbWorkerCommand):
@@ -13,9 +14,17 @@ class Command(DbWorkerCommand):
         "on PostgreSQL). --batch drains the queue and exits."
     )
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        # Checked in handle(), after TASKS_BACKEND, so the error names the setting to change.
+        for action in parser._actions:
+            if action.dest == "backend_name":
+                action.type = str
+
     def handle(self, *args, **options):
         if settings.TASKS_BACKEND != "database":
             raise CommandError(
                 f"TASKS_BACKEND is {settings.TASKS_BACKEND!r}: tasks run inside the web "
                 "process and there is no queue to drain. Set TASKS_BACKEND=database.")
+        options["backend_name"] = valid_backend_name(options["backend_name"])
         return super().handle(*args, **options)
