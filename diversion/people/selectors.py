@@ -24,13 +24,20 @@ def people_visible_to(*, user):
     return Person.objects.filter(site_id=user.site_id)
 
 
+def _starts_a_word(field: str, word: str) -> Q:
+    """FIELD (a folded 'family|given' key) has a word beginning with WORD."""
+    return (Q(**{f"{field}__startswith": word}) | Q(**{f"{field}__contains": f"|{word}"})
+            | Q(**{f"{field}__contains": f" {word}"}))
+
+
 def people_search(*, user, q: str = ""):
-    """People visible to USER whose name or an alias contains every word of Q (accents,
-    case and punctuation ignored), newest first."""
+    """People visible to USER with, for every word of Q, a word of their name or of an alias
+    that begins with it (accents, case and punctuation ignored); newest first."""
     qs = people_visible_to(user=user)
     words = fold(q).split()
     for word in words:
-        qs = qs.filter(Q(name_key__contains=word) | Q(aliases__name_key__contains=word))
+        qs = qs.filter(_starts_a_word("name_key", word) |
+                       _starts_a_word("aliases__name_key", word))
     if words:
         qs = qs.distinct()
     return qs.order_by("-created_at", "-id")
