@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0002_case_exit_note_caseassignment_assigned_by_and_more'),
+        ('cases', '0001_initial'),
         ('sites', '0002_default_site'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
