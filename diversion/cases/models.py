@@ -17,6 +17,14 @@ OPEN_STATUSES = [CaseStatus.REFERRED, CaseStatus.ENGAGED, CaseStatus.ASSESSED,
                  CaseStatus.ACTIVE, CaseStatus.INACTIVE]
 
 
+class ExitReason(models.TextChoices):
+    GOALS_MET = "goals_met", "Goals met"
+    MOVED_AWAY = "moved_away", "Moved away"
+    CHOSE_TO_STOP = "chose_to_stop", "Chose to stop"
+    DECEASED = "deceased", "Deceased"
+    OTHER = "other", "Other"
+
+
 class Case(Timestamped):
     """A participant's enrolment, from acceptance to exit."""
 
@@ -39,7 +47,11 @@ class Case(Timestamped):
         "at this.",
     )
     exited_at = models.DateTimeField(null=True, blank=True)
-    exit_reason = models.CharField(max_length=32, blank=True)
+    exit_reason = models.CharField(
+        max_length=32, blank=True, choices=ExitReason.choices,
+        help_text="Why the case ended. Never a sanction: people cannot fail out of the program.",
+    )
+    exit_note = models.TextField(blank=True, help_text="Free text for an 'other' exit reason.")
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
 
     class Meta:
@@ -54,6 +66,13 @@ class Case(Timestamped):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def time_to_first_contact(self):
+        """From the referral (the arrest or street contact) to the first recorded contact."""
+        if self.first_contact_at is None:
+            return None
+        return self.first_contact_at - self.referral.occurred_at
+
 
 class CaseAssignment(models.Model):
     """Who carried a case when: kept through reassignments."""
@@ -63,9 +82,18 @@ class CaseAssignment(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    over_cap_reason = models.CharField(
+        max_length=300, blank=True,
+        help_text="Why the supervisor assigned past the caseload maximum (empty when under it).",
+    )
 
     class Meta:
         ordering = ["case_id", "started_at"]
+
+    def __str__(self) -> str:
+        return f"Assignment of case #{self.case_id}"
 
 
 class OnCallShift(Timestamped):
@@ -105,9 +133,222 @@ class ProsecutionHold(Timestamped):
     )
     status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.HELD)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(
+        max_length=16, blank=True,
+        help_text="What ended the hold: 'assessment' (completed in time), 'tick' (the deadline "
+        "passed) or 'da' (a recorded decision of the prosecutor).",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "due_at"], name="hold_status_due_idx")]
 
     def __str__(self) -> str:
         return f"Hold #{self.pk} ({self.status})"
+
+
+class HoldDecision(models.Model):
+    """A prosecutor's recorded decision on a hold (the only way a `referred` hold changes)."""
+
+    hold = models.ForeignKey(ProsecutionHold, on_delete=models.PROTECT, related_name="decisions")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField()
+    from_status = models.CharField(max_length=16, choices=HoldStatus.choices)
+    to_status = models.CharField(max_length=16, choices=HoldStatus.choices)
+    reason = models.CharField(max_length=500, help_text="Why, in the prosecutor's words.")
+
+    class Meta:
+        ordering = ["hold_id", "decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Decision on hold #{self.hold_id} ({self.to_status})"
+
+
+class AssessmentKind(models.TextChoices):
+    URGENT_NEEDS = "urgent_needs", "Urgent needs"
+    PSYCHOSOCIAL = "psychosocial", "Psychosocial assessment"
+
+
+class Assessment(Timestamped):
+    """One filled form (urgent needs or psychosocial). A draft until completed_at is set.
+
+    The answers are kept with the id and version of the form they answer, so a site can
+    change its questions without losing or misreading old answers.
+    """
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
+    kind = models.CharField(max_length=20, choices=AssessmentKind.choices)
+    form_id = models.CharField(max_length=64, help_text="Which form definition was answered.")
+    form_version = models.PositiveIntegerField(help_text="Which version of that form.")
+    answers = models.JSONField(default=dict, blank=True,
+                               help_text="Answers keyed by the form's domain and question ids.")
+    completed_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the assessment was completed with the participant; empty for a draft. "
+        "For the psychosocial assessment this is what the 30-day rule looks at.",
+    )
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
+
+    class Meta:
+        ordering = ["case_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"],
+                                    condition=models.Q(completed_at__isnull=True),
+                                    name="assessment_one_draft_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment #{self.pk} ({self.kind})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.completed_at is None
+
+
+class ContactKind(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "Phone"
+    OUTREACH = "outreach", "Outreach (looked for the participant)"
+    TEXT = "text", "Text message"
+
+
+class Contact(models.Model):
+    """One interaction between the case manager and the participant."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")
+    at = models.DateTimeField(help_text="When the contact happened.")
+    kind = models.CharField(max_length=16, choices=ContactKind.choices)
+    place = models.CharField(max_length=200, blank=True,
+                             help_text="Where (a street corner, a shelter, the office).")
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="The case manager's note. Never logged.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "-at"], name="contact_case_at_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(duration_minutes__lte=24 * 60),
+                                   name="contact_duration_at_most_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contact #{self.pk}"
+
+
+class Housing(models.TextChoices):
+    UNSHELTERED = "unsheltered", "Unsheltered"
+    EMERGENCY_SHELTER = "emergency_shelter", "Emergency shelter"
+    TRANSITIONAL = "transitional", "Transitional housing"
+    PERMANENT = "permanent", "Permanent housing"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Employment(models.TextChoices):
+    NONE = "none", "Not employed"
+    PART_TIME = "part_time", "Part time"
+    FULL_TIME = "full_time", "Full time"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MonthlyStatus(models.Model):
+    """The participant's situation in one calendar month (site time), kept at contacts.
+
+    One row per case and month: a later contact that month updates it. The evaluations
+    (housing, employment, income, harm) are computed from these rows.
+    """
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="monthly_statuses")
+    month = models.DateField(help_text="First day of the month, in the site's time zone.")
+    housing = models.CharField(max_length=20, choices=Housing.choices, default=Housing.UNKNOWN)
+    employment = models.CharField(max_length=12, choices=Employment.choices,
+                                  default=Employment.UNKNOWN)
+    income_or_benefits = models.BooleanField(
+        null=True, blank=True, help_text="Has legitimate income or benefits this month.")
+    overdose_events = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Overdoses this month so far (reported at contacts).")
+    er_visits = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Emergency-room visits this month so far.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
+
+    class Meta:
+        ordering = ["case_id", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "month"], name="monthly_status_one_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} for case #{self.case_id}"
+
+
+class GoalStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    ACHIEVED = "achieved", "Achieved"
+    SET_ASIDE = "set_aside", "Set aside by the participant"
+
+
+class Goal(Timestamped):
+    """A goal of the participant's plan, in their own words. Nothing requires abstinence:
+    a goal about drug use exists only if the participant sets it."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="goals")
+    text = models.TextField(help_text="The goal in the participant's own words.")
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=GoalStatus.choices,
+                              default=GoalStatus.NOT_STARTED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
+
+    class Meta:
+        ordering = ["case_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Goal #{self.pk}"
+
+
+class GoalStep(Timestamped):
+    """One step towards a goal."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="steps")
+    text = models.CharField(max_length=500)
+    target_date = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["goal_id", "created_at", "id"]
+
+
+class PlanReview(models.Model):
+    """A periodic review of the plan with the participant; the rows are the plan's history."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="plan_reviews")
+    reviewed_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    note = models.TextField(blank=True)
+    goals_snapshot = models.JSONField(
+        default=list, help_text="Each goal's id, text, status and target date at the review.")
+    next_review_due = models.DateField(
+        help_text="The review after this one is due on this date (the site's review interval).")
+
+    class Meta:
+        ordering = ["case_id", "-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Plan review of case #{self.case_id}"

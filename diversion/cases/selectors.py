@@ -1,7 +1,21 @@
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from diversion.accounts.models import Role
-from diversion.cases.models import Case
+from diversion.accounts.models import Role, User
+from diversion.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    HoldStatus,
+    OnCallShift,
+    PlanReview,
+    ProsecutionHold,
+)
+
+# Roles that may change a case (a case manager only their own cases).
+WRITER_ROLES = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
 def cases_visible_to(*, user):
@@ -13,10 +27,82 @@ def cases_visible_to(*, user):
     return qs.none()
 
 
-def get_case_for_user(user, pk: int) -> Case:
-    """The access helper for cases: 404 unless USER may see it."""
-    case = cases_visible_to(user=user).select_related("person", "case_manager").filter(
-        pk=pk).first()
+def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
+    """The access helper for cases: 404 unless USER may see it; with write=True, 403 unless
+    USER may also change it (the Operations Team reads only)."""
+    case = cases_visible_to(user=user).select_related(
+        "person", "case_manager", "referral", "site", "hold").filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
+    if write and user.role not in WRITER_ROLES:
+        raise PermissionDenied("You may read this case but not change it.")
     return case
+
+
+def with_urgency(qs):
+    """Annotate and order cases by urgency: a running hold due soonest first, then the longest
+    without contact (never contacted counts from the opening)."""
+    return (qs.annotate(hold_due=Subquery(ProsecutionHold.objects.filter(
+                            case=OuterRef("pk"), status=HoldStatus.HELD).values("due_at")[:1]),
+                        last_seen=Coalesce("last_contact_at", "opened_at"))
+            .order_by(F("hold_due").asc(nulls_last=True), F("last_seen").asc(), "pk"))
+
+
+def caseload_for(*, user):
+    """The cases USER works on, open ones only, most urgent first."""
+    qs = cases_visible_to(user=user).filter(status__in=OPEN_STATUSES)
+    return with_urgency(qs).select_related("person", "case_manager", "referral", "hold")
+
+
+def caseloads_by_case_manager(*, site_id):
+    """Every case manager of the site with their number of open cases and warning flags."""
+    warn, cap = settings.DIVERSION_CASELOAD_WARN, settings.DIVERSION_CASELOAD_MAX
+    rows = list(
+        User.objects.filter(site_id=site_id, role=Role.CASE_MANAGER)
+        .annotate(
+            open_cases=Count("cases_managed", filter=Q(cases_managed__status__in=OPEN_STATUSES)),
+            held=Count("cases_managed", filter=Q(cases_managed__hold__status=HoldStatus.HELD)),
+            inactive=Count("cases_managed",
+                           filter=Q(cases_managed__status="inactive")),
+        )
+        .order_by("-is_active", "-open_cases", "username")
+    )
+    for row in rows:
+        row.level = "over" if row.open_cases >= cap else ("warn" if row.open_cases >= warn
+                                                          else "ok")
+    return rows
+
+
+def holds_visible_to(*, user):
+    """Prosecution holds a user may see: the site's prosecutors, supervisors and
+    administrators. Only hold facts are read from here, never clinical detail."""
+    if user.role not in (Role.PROSECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR):
+        return ProsecutionHold.objects.none()
+    return (ProsecutionHold.objects.filter(case__site_id=user.site_id)
+            .select_related("case", "case__person", "case__referral")
+            .order_by(F("resolved_at").desc(nulls_first=True), "due_at", "pk"))
+
+
+def get_hold_for_user(user, pk: int) -> ProsecutionHold:
+    hold = holds_visible_to(user=user).filter(pk=pk).first()
+    if hold is None:
+        raise Http404("No such hold.")
+    return hold
+
+
+def on_call_shifts(*, site_id, since):
+    return (OnCallShift.objects.filter(site_id=site_id, ends_at__gt=since)
+            .select_related("case_manager").order_by("starts_at"))
+
+
+def plan_review_due(case: Case):
+    """The date the next plan review is due, or None before any goal is set."""
+    last = PlanReview.objects.filter(case=case).order_by("-reviewed_at").first()
+    if last is not None:
+        return last.next_review_due
+    first_goal = case.goals.order_by("created_at").first()
+    if first_goal is None:
+        return None
+    from diversion.cases.services import plan_review_interval
+
+    return first_goal.created_at.astimezone(case.site.tz).date() + plan_review_interval()

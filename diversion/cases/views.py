@@ -1,16 +1,380 @@
+"""HTML views of the cases app. Each reaches its object through the access helpers and
+writes through the services; a POST from htmx gets the case body back, a plain POST is
+redirected (or shown again with its errors, status 400)."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from diversion.cases.selectors import cases_visible_to, get_case_for_user
+from diversion.accounts.models import Role, User
+from diversion.cases import services
+from diversion.cases.forms import (
+    CaseloadReassignForm,
+    ContactForm,
+    ExitForm,
+    GoalForm,
+    GoalUpdateForm,
+    HoldDecisionForm,
+    LocalDateTimeField,
+    PlanReviewForm,
+    ReassignForm,
+    ShiftForm,
+    StepForm,
+    assessment_answers_from_post,
+    assessment_fields,
+)
+from diversion.cases.forms.definitions import form_current, form_get
+from diversion.cases.models import Assessment, AssessmentKind, Goal, GoalStep
+from diversion.cases.selectors import (
+    WRITER_ROLES,
+    caseload_for,
+    caseloads_by_case_manager,
+    get_case_for_user,
+    get_hold_for_user,
+    holds_visible_to,
+    on_call_shifts,
+    plan_review_due,
+)
 
+_SUPERVISORS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
+LIST_LIMIT = 500
+
+
+def _htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _require(user, roles) -> None:
+    if user.role not in roles:
+        raise PermissionDenied(_("Your role does not give access to this page."))
+
+
+def _case_managers(site_id):
+    return User.objects.filter(site_id=site_id, role=Role.CASE_MANAGER, is_active=True) \
+        .order_by("username")
+
+
+# --- lists ---------------------------------------------------------------------------------
 
 @login_required
 def case_list_mine(request):
-    cases = cases_visible_to(user=request.user).select_related("person")[:200]
-    return render(request, "cases/list.html", {"cases": cases})
+    """A case manager's open cases, most urgent first (a supervisor sees the whole site)."""
+    _require(request.user, WRITER_ROLES | {Role.OPS_TEAM})
+    cases = list(caseload_for(user=request.user)[:LIST_LIMIT])
+    now = timezone.now()
+    for case in cases:
+        case.days_without_contact = (now - case.last_seen).days
+    return render(request, "cases/list.html", {
+        "cases": cases, "limit": LIST_LIMIT,
+        "show_case_manager": request.user.role != Role.CASE_MANAGER,
+    })
+
+
+@login_required
+def caseloads(request):
+    """The supervisor's view: open cases per case manager, warning and maximum marked; move a
+    whole caseload at once."""
+    _require(request.user, _SUPERVISORS)
+    site_id = request.user.site_id
+    form = CaseloadReassignForm(request.POST or None, case_managers=_case_managers(site_id))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            moved = services.caseload_reassign(
+                from_user=d["from_user"], to=d["case_manager"], actor=request.user,
+                reason=d["reason"], override_reason=d["override_reason"])
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("%(n)d cases moved.") % {"n": moved})
+            return redirect("cases:caseloads")
+    from django.conf import settings
+
+    return render(request, "cases/caseloads.html", {
+        "rows": caseloads_by_case_manager(site_id=site_id), "form": form,
+        "warn": settings.DIVERSION_CASELOAD_WARN, "cap": settings.DIVERSION_CASELOAD_MAX,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def holds(request):
+    """The prosecutor's view: every hold of the site with its arrest date, due date and
+    outcome. Nothing clinical is read or shown here."""
+    _require(request.user, {Role.PROSECUTOR} | _SUPERVISORS)
+    items = list(holds_visible_to(user=request.user)[:LIST_LIMIT])
+    return render(request, "cases/holds.html", {
+        "holds": items, "tz": request.user.site.tz,
+        "can_decide": request.user.role == Role.PROSECUTOR, "form": HoldDecisionForm(),
+    })
+
+
+@login_required
+@require_POST
+def hold_decide(request, pk: int):
+    _require(request.user, {Role.PROSECUTOR})
+    hold = get_hold_for_user(request.user, pk)
+    form = HoldDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.hold_da_decide(hold=hold, actor=request.user,
+                                    to_status=form.cleaned_data["to_status"],
+                                    reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Decision recorded for hold #%(n)d.") % {"n": hold.pk})
+            return redirect("cases:holds")
+    items = list(holds_visible_to(user=request.user)[:LIST_LIMIT])
+    return render(request, "cases/holds.html", {
+        "holds": items, "tz": request.user.site.tz, "can_decide": True, "form": form,
+        "form_hold": hold.pk}, status=400)
+
+
+@login_required
+def on_call(request):
+    """The on-call rota: who takes new referrals when."""
+    _require(request.user, _SUPERVISORS)
+    site = request.user.site
+    form = ShiftForm(request.POST or None, tz=site.tz, case_managers=_case_managers(site.pk))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.on_call_shift_add(site=site, case_manager=d["case_manager"],
+                                       starts_at=d["starts_at"], ends_at=d["ends_at"],
+                                       actor=request.user)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Shift added."))
+            return redirect("cases:on_call")
+    shifts = on_call_shifts(site_id=site.pk, since=timezone.now())[:200]
+    return render(request, "cases/on_call.html", {"form": form, "shifts": shifts,
+                                                  "tz": site.tz},
+                  status=400 if form.errors else 200)
+
+
+# --- the case ------------------------------------------------------------------------------
+
+def _assessment_block(case, kind: str) -> dict:
+    draft = Assessment.objects.filter(case=case, kind=kind, completed_at__isnull=True).first()
+    done = list(Assessment.objects.filter(case=case, kind=kind, completed_at__isnull=False)
+                .order_by("-completed_at"))
+    if draft is not None:
+        definition = form_get(draft.form_id, draft.form_version)
+        answers = draft.answers
+    else:
+        definition = form_current(kind, site_slug=case.site.slug)
+        answers = {}
+    completed = []
+    for a in done:
+        d = form_get(a.form_id, a.form_version)
+        completed.append({"assessment": a, "rows": assessment_fields(d, a.answers)})
+    return {"kind": kind, "draft": draft, "definition": definition,
+            "rows": assessment_fields(definition, answers), "completed": completed}
+
+
+def _context(request, case, **forms) -> dict:
+    user = request.user
+    tz = case.site.tz
+    now_local = timezone.now().astimezone(tz)
+    can_write = user.role in WRITER_ROLES and case.is_open and (
+        user.role != Role.CASE_MANAGER or case.case_manager_id == user.pk)
+    hold = getattr(case, "hold", None)
+    goals = case.goals.prefetch_related(
+        Prefetch("steps", queryset=GoalStep.objects.order_by("created_at", "pk")))
+    ctx = {
+        "case": case, "hold": hold, "tz": tz, "can_write": can_write,
+        "is_supervisor": user.role in _SUPERVISORS,
+        "contacts": case.contacts.select_related("recorded_by")[:50],
+        "monthly": case.monthly_statuses.all()[:12],
+        "urgent": _assessment_block(case, AssessmentKind.URGENT_NEEDS),
+        "psychosocial": _assessment_block(case, AssessmentKind.PSYCHOSOCIAL),
+        "goals": goals, "reviews": case.plan_reviews.select_related("reviewed_by")[:10],
+        "review_due": plan_review_due(case),
+        "assignments": case.assignments.select_related("case_manager").order_by("-started_at"),
+        "hold_decisions": hold.decisions.select_related("decided_by") if hold else [],
+        "contact_form": ContactForm(tz=tz, initial={"at": now_local.strftime("%Y-%m-%dT%H:%M"),
+                                                    "kind": "in_person"}),
+        "exit_form": ExitForm(initial={"version": case.version}),
+        "goal_form": GoalForm(), "review_form": PlanReviewForm(), "step_form": StepForm(),
+        "reassign_form": ReassignForm(case_managers=_case_managers(case.site_id),
+                                      initial={"version": case.version}),
+        "now_local": now_local.strftime("%Y-%m-%dT%H:%M"),
+        "assessment_errors": {},
+    }
+    ctx.update(forms)
+    return ctx
 
 
 @login_required
 def case_detail(request, pk: int):
     case = get_case_for_user(request.user, pk)
-    return render(request, "cases/detail.html", {"case": case})
+    return render(request, "cases/detail.html", _context(request, case))
+
+
+def _respond(request, case, *, ok: bool, message: str = "", **forms):
+    """After a POST: htmx gets the case body; a plain form post is redirected on success or
+    shown again with its errors."""
+    if ok and message:
+        messages.success(request, message)
+    case = get_case_for_user(request.user, case.pk)
+    if _htmx(request):
+        return render(request, "cases/_case_body.html", _context(request, case, **forms))
+    if ok:
+        return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/detail.html", _context(request, case, **forms), status=400)
+
+
+def _run(form, func, **kwargs) -> bool:
+    try:
+        func(**kwargs)
+    except ValidationError as exc:
+        form.add_service_error(exc)
+        return False
+    return True
+
+
+@login_required
+@require_POST
+def case_contact_add(request, pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    form = ContactForm(request.POST, tz=case.site.tz)
+    ok = form.is_valid() and _run(
+        form, services.contact_record, case=case, actor=request.user,
+        at=form.cleaned_data.get("at"), kind=form.cleaned_data.get("kind"),
+        place=form.cleaned_data.get("place"),
+        duration_minutes=form.cleaned_data.get("duration_minutes"),
+        note=form.cleaned_data.get("note"), monthly_status=form.monthly_status())
+    return _respond(request, case, ok=ok, message=_("Contact recorded."),
+                    **({} if ok else {"contact_form": form}))
+
+
+@login_required
+@require_POST
+def case_assessment_save(request, pk: int, kind: str):
+    case = get_case_for_user(request.user, pk, write=True)
+    if kind not in AssessmentKind.values:
+        raise PermissionDenied("Unknown assessment.")
+    draft = Assessment.objects.filter(case=case, kind=kind, completed_at__isnull=True).first()
+    definition = (form_get(draft.form_id, draft.form_version) if draft
+                  else form_current(kind, site_slug=case.site.slug))
+    answers = assessment_answers_from_post(definition, request.POST)
+    completed_at = None
+    errors = {}
+    if request.POST.get("complete"):
+        field = LocalDateTimeField(tz=case.site.tz)
+        try:
+            completed_at = field.clean(request.POST.get("completed_at", ""))
+        except ValidationError as exc:
+            errors["completed_at"] = exc.messages
+        if completed_at is None and not errors:
+            errors["completed_at"] = [_("Give the date and time the assessment was completed.")]
+    if not errors:
+        try:
+            services.assessment_save(case=case, actor=request.user, kind=kind, answers=answers,
+                                     completed_at=completed_at,
+                                     version=request.POST.get("version") or None)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    ok = not errors
+    message = (_("Assessment completed.") if completed_at else _("Draft saved.")) if ok else ""
+    return _respond(request, case, ok=ok, message=message,
+                    **({} if ok else {"assessment_errors": {kind: errors}}))
+
+
+@login_required
+@require_POST
+def case_exit(request, pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    form = ExitForm(request.POST)
+    ok = form.is_valid() and _run(
+        form, services.case_exit, case=case, actor=request.user,
+        reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+        version=form.cleaned_data["version"])
+    return _respond(request, case, ok=ok, message=_("The case has exited."),
+                    **({} if ok else {"exit_form": form}))
+
+
+@login_required
+@require_POST
+def case_reassign(request, pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    _require(request.user, _SUPERVISORS)
+    form = ReassignForm(request.POST, case_managers=_case_managers(case.site_id))
+    ok = form.is_valid() and _run(
+        form, services.case_reassign, case=case, to=form.cleaned_data["case_manager"],
+        actor=request.user, reason=form.cleaned_data["reason"],
+        override_reason=form.cleaned_data["override_reason"],
+        version=request.POST.get("version") or None)
+    return _respond(request, case, ok=ok, message=_("Case reassigned."),
+                    **({} if ok else {"reassign_form": form}))
+
+
+@login_required
+@require_POST
+def case_goal_add(request, pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    form = GoalForm(request.POST)
+    ok = form.is_valid() and _run(
+        form, services.goal_add, case=case, actor=request.user, text=form.cleaned_data["text"],
+        target_date=form.cleaned_data["target_date"],
+        steps=[form.cleaned_data["first_step"]])
+    return _respond(request, case, ok=ok, message=_("Goal added."),
+                    **({} if ok else {"goal_form": form}))
+
+
+def _goal(request, pk: int, goal_pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    return case, get_object_or_404(Goal, case=case, pk=goal_pk)
+
+
+@login_required
+@require_POST
+def case_goal_update(request, pk: int, goal_pk: int):
+    case, goal = _goal(request, pk, goal_pk)
+    form = GoalUpdateForm(request.POST)
+    ok = form.is_valid() and _run(
+        form, services.goal_update, goal=goal, actor=request.user,
+        version=form.cleaned_data["version"], status=form.cleaned_data["status"],
+        target_date=form.cleaned_data["target_date"])
+    errors = {} if ok else {goal.pk: form.errors}
+    return _respond(request, case, ok=ok, message=_("Goal updated."), goal_errors=errors)
+
+
+@login_required
+@require_POST
+def case_step_add(request, pk: int, goal_pk: int):
+    case, goal = _goal(request, pk, goal_pk)
+    form = StepForm(request.POST)
+    ok = form.is_valid() and _run(form, services.goal_step_add, goal=goal, actor=request.user,
+                                  text=form.cleaned_data["text"],
+                                  target_date=form.cleaned_data["target_date"])
+    return _respond(request, case, ok=ok, message=_("Step added."),
+                    goal_errors={} if ok else {goal.pk: form.errors})
+
+
+@login_required
+@require_POST
+def case_step_done(request, pk: int, step_pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    step = get_object_or_404(GoalStep, goal__case=case, pk=step_pk)
+    services.goal_step_done(step=step, actor=request.user,
+                            done=request.POST.get("done", "1") == "1")
+    return _respond(request, case, ok=True)
+
+
+@login_required
+@require_POST
+def case_plan_review(request, pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    form = PlanReviewForm(request.POST)
+    ok = form.is_valid() and _run(form, services.plan_review_record, case=case,
+                                  actor=request.user, note=form.cleaned_data["note"])
+    return _respond(request, case, ok=ok, message=_("Plan review recorded."),
+                    **({} if ok else {"review_form": form}))
+
