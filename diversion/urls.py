@@ -11,6 +11,7 @@ urlpatterns = [
     path("referrals/", include("diversion.referrals.urls")),
     path("cases/", include("diversion.cases.urls")),
     path("inbox/", include("diversion.notifications.urls")),
+    path("people/", include("diversion.people.urls")),
     path("resources/", include("diversion.resources.urls")),
     path("partners/", include("diversion.partners.urls")),
     path("reports/", include("diversion.reports.urls")),

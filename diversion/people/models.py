@@ -44,6 +44,11 @@ class Person(Timestamped):
     ethnicity = models.CharField(max_length=1, choices=Ethnicity.choices,
                                  default=Ethnicity.UNKNOWN)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from",
+        help_text="Set when a reviewer confirmed this record is a duplicate of another: its "
+        "referrals and cases now point there. Cleared if the merge is undone.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["site", "date_of_birth"], name="person_site_dob_idx")]
@@ -88,3 +93,53 @@ class ProtectionOrder(Timestamped):
 
     def __str__(self) -> str:
         return f"Order #{self.pk}"
+
+
+class PersonLink(Timestamped):
+    """Two person records that look like the same human, flagged for review.
+
+    Nothing is merged until a reviewer confirms; the merge records exactly which referrals
+    and cases moved, so that undoing it puts them back.
+    """
+
+    class Status(models.TextChoices):
+        FLAGGED = "flagged", "Flagged for review"
+        DISMISSED = "dismissed", "Not the same person"
+        MERGED = "merged", "Merged"
+        UNDONE = "undone", "Merge undone"
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    first = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="links_first",
+                              help_text="The record with the lower id.")
+    second = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="links_second",
+                               help_text="The record with the higher id.")
+    reason = models.CharField(max_length=200,
+                              help_text="Why the pair was flagged, in plain words (no names).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.FLAGGED)
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+",
+                                 help_text="The record kept when merged.")
+    moved = models.JSONField(default=dict, blank=True,
+                             help_text="What the merge moved: {'referrals': [ids], "
+                             "'cases': [ids]}; undo moves exactly these back.")
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="person_link_pair_unique"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")),
+                                   name="person_link_ordered_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Person link #{self.pk} ({self.status})"
+
+    @property
+    def duplicate(self):
+        if self.survivor_id is None:
+            return None
+        return self.second if self.survivor_id == self.first_id else self.first
