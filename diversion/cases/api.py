@@ -7,7 +7,7 @@ site's time zone.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from diversion.cases import services
@@ -107,8 +107,8 @@ def case_contact_add(request, case_id: int, payload: ContactIn):
                     duration_minutes=payload.duration_minutes, note=payload.note,
                     monthly_status=payload.monthly_status)
     case = _case(request, case_id)
-    return 201, {"id": contact.pk, "at": _local(case, contact.at), "kind": contact.kind,
-                 "case": case_out(case)}
+    return Status(201, {"id": contact.pk, "at": _local(case, contact.at),
+                        "kind": contact.kind, "case": case_out(case)})
 
 
 @router.post("/cases/{case_id}/assessments", url_name="case_assessments", response={201: dict},
@@ -121,9 +121,9 @@ def case_assessment_save(request, case_id: int, payload: AssessmentIn):
                        completed_at=payload.completed_at, assessment_id=payload.assessment_id,
                        version=payload.version)
     case = _case(request, case_id)
-    return 201, {
+    return Status(201, {
         "id": assessment.pk, "kind": assessment.kind, "form_id": assessment.form_id,
         "form_version": assessment.form_version, "draft": assessment.is_draft,
         "completed_at": _local(case, assessment.completed_at), "version": assessment.version,
         "answers": assessment.answers, "case": case_out(case),
-    }
+    })

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from diversion.lib.models import Timestamped
@@ -226,7 +227,9 @@ class Contact(models.Model):
     kind = models.CharField(max_length=16, choices=ContactKind.choices)
     place = models.CharField(max_length=200, blank=True,
                              help_text="Where (a street corner, a shelter, the office).")
-    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(24 * 60)],
+        help_text="How long, in minutes (at most a day).")
     note = models.TextField(blank=True, help_text="The case manager's note. Never logged.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
