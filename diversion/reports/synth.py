@@ -184,7 +184,8 @@ def generate(*, seed: int, people: int, effect_or: float = 0.4,
 
     # --- outcome: first re-arrest (months after entry), proportional odds
     eta = c.base + c.o_priors * priors - c.o_age * (age - 35) / 10 + c.o_male * (sex == "M")
-    z = np.log(rng.random(n)) - np.log(rng.random(n))  # standard logistic
+    u_out = rng.random(n)
+    z = np.log(u_out) - np.log1p(-u_out)  # standard logistic
     t1 = 6.0 * np.exp((z - eta - gamma * accepted) / K)
     t1 = np.maximum(t1, 1.5 / MONTH_DAYS)  # never within the index day
 

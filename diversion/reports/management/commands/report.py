@@ -1,0 +1,60 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from diversion.reports import exports, selectors, tables
+from diversion.sites.models import Site
+from diversion.sites.selectors import site_default
+
+
+class Command(BaseCommand):
+    help = (
+        "Print a report of one site: `report equity` (the decision chain by race and ethnicity "
+        "with Relative Rate Indexes; counts 1 to DIVERSION_SUPPRESS_MAX hidden), `report "
+        "operations`, `report harm`, or `report extract` (the de-identified evaluator extract, "
+        "CSV). --format json or csv."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="kind", required=True)
+        for kind in ("equity", "operations", "harm", "extract"):
+            p = sub.add_parser(kind)
+            p.add_argument("--site", help="Site slug (default: the default site).")
+            p.add_argument("--format", choices=["json", "csv"],
+                           default="csv" if kind == "extract" else "json")
+            if kind in ("equity", "extract"):
+                p.add_argument("--suppress-max", type=int, default=None,
+                               help="Hide counts from 1 to this (default: the setting).")
+
+    def handle(self, *args, kind, site, format, **opts):
+        try:
+            the_site = Site.objects.get(slug=site) if site else site_default()
+        except Site.DoesNotExist:
+            raise CommandError(f"--site: no site {site!r}", returncode=2)
+        threshold = opts.get("suppress_max")
+        if threshold is not None and threshold < 0:
+            raise CommandError("--suppress-max: must be 0 or more", returncode=2)
+        if kind == "extract":
+            extract = selectors.evaluator_extract(the_site, threshold=threshold)
+            if format == "json":
+                self.stdout.write(json.dumps({"summary": extract["summary"],
+                                              "rows": extract["rows"].to_dict("records")},
+                                             default=str))
+            else:
+                self.stdout.write(extract["rows"].to_csv(index=False), ending="")
+            return
+        if kind == "equity":
+            report = selectors.equity_for_site(the_site, threshold=threshold)
+            named = tables.equity_tables(report)
+        elif kind == "operations":
+            report = selectors.operations_for_site(the_site)
+            named = tables.operations_tables(report)
+        else:
+            report = selectors.harm_for_site(the_site)
+            named = tables.harm_tables(report)
+        if format == "json":
+            self.stdout.write(json.dumps(report, indent=2, default=str))
+        else:
+            for name, rows in named.items():
+                self.stdout.write(f"# {name}")
+                self.stdout.write(exports.to_csv(rows), ending="")

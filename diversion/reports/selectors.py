@@ -1,0 +1,121 @@
+"""Reads of the reports app, with visibility: every report is of one site, the user's own."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+from diversion.accounts.models import Role
+from diversion.reports import dataset, equity, operations, recidivism
+from diversion.reports.suppression import suppress_max, suppress_table
+
+REPORT_ROLES = {Role.EVALUATOR, Role.SUPERVISOR, Role.ADMINISTRATOR}
+
+
+def get_report_site_for_user(user):
+    """The access helper for reports: the user's own site, or 403 for other roles."""
+    if not getattr(user, "is_authenticated", False) or user.role not in REPORT_ROLES \
+            or user.site_id is None:
+        raise PermissionDenied("Reports are for evaluators, supervisors and administrators.")
+    return user.site
+
+
+def equity_for_site(site, *, threshold: int | None = None, until: datetime | None = None,
+                    frames=None) -> dict:
+    launch = dataset.launch_of(site)
+    if launch is None:
+        return {"error": "the site has no rule set, so no launch date"}
+    arrests, program = frames or (dataset.arrests_frame(site), dataset.program_frame(site))
+    return equity.equity_report(arrests, program, launch=launch, until=until, tz=site.time_zone,
+                                threshold=threshold)
+
+
+def recidivism_for_site(site, *, comparison: str, window_months: int, outcome: str,
+                        survival: bool = True, frames=None) -> dict:
+    launch = dataset.launch_of(site)
+    if launch is None:
+        raise recidivism.EvaluationError("site", "the site has no rule set, so no launch date")
+    arrests, program = frames or (dataset.arrests_frame(site), dataset.program_frame(site))
+    return recidivism.recidivism_report(arrests, program, comparison=comparison, launch=launch,
+                                        window_months=window_months, outcome=outcome,
+                                        survival=survival)
+
+
+def operations_for_site(site, *, frames=None) -> dict:
+    return operations.operations_report(site, program=frames[1] if frames else None)
+
+
+def harm_for_site(site) -> dict:
+    return operations.harm_report(site)
+
+
+def study_id(site, person_ref: str) -> str:
+    """A study id that cannot be linked back without the site's secret: HMAC-SHA256 of the
+    person reference under a key derived from DIVERSION_STUDY_SECRET (or SECRET_KEY)."""
+    secret = getattr(settings, "DIVERSION_STUDY_SECRET", None) or settings.SECRET_KEY
+    key = hmac.new(secret.encode(), f"study-id:{site.slug}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, person_ref.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def evaluator_extract(site, *, frames=None, threshold: int | None = None) -> dict:
+    """De-identified person-level rows for an outside evaluator: no names, no free text,
+    months instead of dates, five-year birth bands instead of birth dates, study ids instead of
+    person ids. Persons whose (group, sex, birth band) is shared by 1 to `threshold` persons
+    have those three fields blanked (local suppression), so a rare combination does not point
+    to one person. A summary of persons by group is suppressed like any public table."""
+    import pandas as pd
+
+    arrests, program = frames or (dataset.arrests_frame(site), dataset.program_frame(site))
+    t = suppress_max() if threshold is None else threshold
+    zone = site.tz
+    ref = pd.DataFrame({
+        "subject": program["subject"], "record": "referral",
+        "month": program["referred_at"].dt.tz_convert(zone).dt.strftime("%Y-%m"),
+        "pathway": program["pathway"], "area": program["area"],
+        "decision": program["decision"],
+        "accepted": program["accepted"].map({True: "true", False: "false"}).fillna(""),
+        "hold_outcome": program["hold_outcome"], "is_pcs": "", "warrant_arrest": "",
+        "felony": "", "disposition": "", "group": program["group"], "sex": program["sex"],
+        "dob": program["dob"]})
+    arr = pd.DataFrame({
+        "subject": arrests["subject"], "record": "arrest",
+        "month": arrests["t"].dt.tz_convert(zone).dt.strftime("%Y-%m"), "pathway": "",
+        "area": arrests["area"], "decision": "", "accepted": "", "hold_outcome": "",
+        "is_pcs": arrests["is_pcs"].map({True: "true", False: "false"}),
+        "warrant_arrest": arrests["warrant"].map({True: "true", False: "false"}),
+        "felony": arrests["felony"].map({True: "true", False: "false"}),
+        "disposition": arrests["disposition"], "group": arrests["group"], "sex": arrests["sex"],
+        "dob": arrests["dob"]})
+    df = pd.concat([ref, arr], ignore_index=True)
+    year = df["dob"].dt.year
+    band = (year // 5 * 5)
+    df["birth_years"] = [f"{int(b)}-{int(b) + 4}" if b == b else "" for b in band]
+    # one (group, sex, band) per person: the first seen
+    person = df.drop_duplicates("subject")[["subject", "group", "sex", "birth_years"]]
+    sizes = person.groupby(["group", "sex", "birth_years"])["subject"].transform("size")
+    rare = set(person.loc[(sizes >= 1) & (sizes <= t), "subject"])
+    hide = df["subject"].isin(rare)
+    df.loc[hide, ["group", "sex", "birth_years"]] = "suppressed"
+    ids = {s: study_id(site, s) for s in df["subject"].unique()}
+    df.insert(0, "study_id", df["subject"].map(ids))
+    df = df.drop(columns=["subject", "dob"])
+
+    groups = dataset.GROUPS
+    people_ref = program.drop_duplicates("subject")["group"].value_counts()
+    people_arr = arrests.drop_duplicates("subject")["group"].value_counts()
+    table = [[int(people_ref.get(g, 0)), int(people_arr.get(g, 0))] for g in groups]
+    mask = suppress_table(table, threshold=t, col_totals=True, row_totals=True)
+    summary = [{"group": g,
+                "people_referred": None if mask.cells[i, 0] else table[i][0],
+                "people_arrested": None if mask.cells[i, 1] else table[i][1],
+                "total": None if mask.row_totals[i] else sum(table[i])}
+               for i, g in enumerate(groups)]
+    totals = [None if mask.col_totals[j] else sum(r[j] for r in table) for j in range(2)]
+    summary.append({"group": "all", "people_referred": totals[0], "people_arrested": totals[1],
+                    "total": None if mask.grand else sum(map(sum, table))})
+    return {"rows": df, "summary": summary, "suppress_max": t,
+            "locally_suppressed_people": len(rare)}

@@ -1,0 +1,177 @@
+"""Small-cell suppression for published tables.
+
+Primary suppression hides every count from 1 to the threshold (default 10, CMS's rule;
+``settings.DIVERSION_SUPPRESS_MAX``). Complementary suppression then hides further cells until
+no hidden cell can be worked out from what is published: the table's totals define linear
+equations (row total = sum of its cells, column total = sum of its cells, grand total = sum of
+either), and a hidden value is recoverable exactly when it is fixed by those equations, i.e. when
+every solution of the equations agrees on it. That is tested on the null space of the equations
+restricted to the hidden values (a zero component means the value is determined), which catches
+recoveries by subtraction and by any combination of rows and columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import null_space
+
+DEFAULT_MAX = 10
+
+
+def suppress_max() -> int:
+    """settings.DIVERSION_SUPPRESS_MAX if set, else the environment variable of that name."""
+    from django.conf import settings
+
+    from diversion.lib.env import env_int
+
+    value = getattr(settings, "DIVERSION_SUPPRESS_MAX", None)
+    if value is None:
+        value = env_int("DIVERSION_SUPPRESS_MAX", DEFAULT_MAX, minimum=0)
+    return int(value)
+
+
+@dataclass
+class Suppressed:
+    """Masks (True = hidden) for the cells, the row totals, the column totals and the grand
+    total of a table."""
+
+    cells: np.ndarray
+    row_totals: np.ndarray
+    col_totals: np.ndarray
+    grand: bool
+
+
+def _variables(shape, row_totals: bool, col_totals: bool):
+    r, c = shape
+    names = [("cell", i, j) for i in range(r) for j in range(c)]
+    if row_totals:
+        names += [("row", i, -1) for i in range(r)]
+    if col_totals:
+        names += [("col", -1, j) for j in range(c)]
+    if row_totals or col_totals:
+        names.append(("grand", -1, -1))
+    return names
+
+
+def _equations(shape, names, row_totals, col_totals):
+    r, c = shape
+    index = {n: k for k, n in enumerate(names)}
+    rows = []
+    if row_totals:
+        for i in range(r):
+            eq = np.zeros(len(names))
+            eq[index[("row", i, -1)]] = 1
+            for j in range(c):
+                eq[index[("cell", i, j)]] = -1
+            rows.append(eq)
+    if col_totals:
+        for j in range(c):
+            eq = np.zeros(len(names))
+            eq[index[("col", -1, j)]] = 1
+            for i in range(r):
+                eq[index[("cell", i, j)]] = -1
+            rows.append(eq)
+    if row_totals or col_totals:
+        eq = np.zeros(len(names))
+        eq[index[("grand", -1, -1)]] = 1
+        for i in range(r):
+            for j in range(c):
+                eq[index[("cell", i, j)]] = -1
+        rows.append(eq)
+    return np.array(rows) if rows else np.zeros((0, len(names)))
+
+
+def determined(equations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """For each hidden variable, whether the equations fix its value given the published ones."""
+    idx = np.flatnonzero(hidden)
+    out = np.zeros(len(hidden), bool)
+    if len(idx) == 0:
+        return out
+    sub = equations[:, idx]
+    if sub.shape[0] == 0 or not sub.any():
+        return out
+    ns = null_space(sub)
+    free = np.abs(ns).max(axis=1) > 1e-9 if ns.size else np.zeros(len(idx), bool)
+    out[idx] = ~free
+    return out
+
+
+def suppress_table(cells, *, threshold: int | None = None, row_totals: bool = False,
+                   col_totals: bool = True) -> Suppressed:
+    """Which cells (and totals) of a table of counts must be hidden before it is published."""
+    values = np.asarray(cells, dtype=np.int64)
+    if values.ndim != 2:
+        raise ValueError("cells must be a 2-D table")
+    t = suppress_max() if threshold is None else threshold
+    r, c = values.shape
+    names = _variables(values.shape, row_totals, col_totals)
+    eqs = _equations(values.shape, names, row_totals, col_totals)
+    vals = []
+    for kind, i, j in names:
+        if kind == "cell":
+            vals.append(values[i, j])
+        elif kind == "row":
+            vals.append(values[i].sum())
+        elif kind == "col":
+            vals.append(values[:, j].sum())
+        else:
+            vals.append(values.sum())
+    vals = np.array(vals)
+    hidden = (vals >= 1) & (vals <= t)
+    index = {n: k for k, n in enumerate(names)}
+
+    def partners(k):
+        """Published variables sharing an equation with variable k, cells first."""
+        kind, i, j = names[k]
+        cand = []
+        if kind == "cell":
+            cand += [index[("cell", i, jj)] for jj in range(c) if jj != j]
+            cand += [index[("cell", ii, j)] for ii in range(r) if ii != i]
+            if row_totals:
+                cand.append(index[("row", i, -1)])
+            if col_totals:
+                cand.append(index[("col", -1, j)])
+        elif kind == "row":
+            cand += [index[("cell", i, jj)] for jj in range(c)]
+        elif kind == "col":
+            cand += [index[("cell", ii, j)] for ii in range(r)]
+        else:
+            cand += [k2 for k2, n in enumerate(names) if n[0] in ("row", "col")]
+        return [k2 for k2 in cand if not hidden[k2]]
+
+    for _ in range(len(names) + 1):
+        fixed = determined(eqs, hidden)
+        # only values that are worth protecting: a hidden zero that is recoverable is harmless
+        # unless it was hidden to protect another cell, so protect every hidden value.
+        if not fixed.any():
+            break
+        k = int(np.flatnonzero(fixed)[0])
+        options = partners(k)
+        if not options:
+            options = [k2 for k2 in range(len(names)) if not hidden[k2]]
+        if not options:
+            break
+        # prefer hiding a small positive cell over a total, and any positive over a zero
+        def cost(k2):
+            kind = names[k2][0]
+            return (vals[k2] == 0, kind != "cell", vals[k2])
+        hidden[min(options, key=cost)] = True
+
+    cell_mask = np.zeros((r, c), bool)
+    row_mask = np.zeros(r, bool)
+    col_mask = np.zeros(c, bool)
+    grand = False
+    for k, (kind, i, j) in enumerate(names):
+        if not hidden[k]:
+            continue
+        if kind == "cell":
+            cell_mask[i, j] = True
+        elif kind == "row":
+            row_mask[i] = True
+        elif kind == "col":
+            col_mask[j] = True
+        else:
+            grand = True
+    return Suppressed(cell_mask, row_mask, col_mask, grand)
