@@ -49,9 +49,9 @@ def test_tick_retries_an_email_that_failed_and_sends_it_once(
     settings_port = settings.EMAIL_PORT
     from django.test import override_settings
 
-    with override_settings(EMAIL_PORT=1):  # nothing listens there: the send fails
-        with django_capture_on_commit_callbacks(execute=True):
-            case = make_case()
+    # Nothing listens on port 1: the send fails.
+    with override_settings(EMAIL_PORT=1), django_capture_on_commit_callbacks(execute=True):
+        case = make_case()
     note = Notification.objects.get(recipient=personas["case_manager"], kind="case.new")
     assert note.emailed_at is None and smtp_server.messages == []
     assert settings_port == port
