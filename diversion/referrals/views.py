@@ -124,6 +124,13 @@ def referral_new(request):
     if request.method == "GET":
         form = ReferralForm(site=site)
         return render(request, "referrals/new.html", _form_context(form))
+    # A double tap or a retry after a lost response: answer with the referral already made,
+    # before the person that submission created turns up as a "possible match".
+    key = request.POST.get("idempotency_key", "").strip()
+    done = Referral.objects.filter(site=site, officer=request.user,
+                                   idempotency_key=key).first() if key else None
+    if done is not None:
+        return _submitted(request, done)
     form = ReferralForm(request.POST, site=site)
     if form.is_valid():
         try:
@@ -137,15 +144,17 @@ def referral_new(request):
             form.add_service_errors(exc)
         else:
             # The same key sent again returns the first referral: show it only to its officer.
-            referral = get_referral_for_user(request.user, referral.pk)
-            if not _is_htmx(request):
-                return redirect("referrals:detail", pk=referral.pk)
-            response = render(request, "referrals/_result.html",
-                              _decision_context(request, referral))
-            response["HX-Push-Url"] = reverse("referrals:detail", args=[referral.pk])
-            return response
+            return _submitted(request, get_referral_for_user(request.user, referral.pk))
     template = "referrals/_form.html" if _is_htmx(request) else "referrals/new.html"
     return render(request, template, _form_context(form))
+
+
+def _submitted(request, referral: Referral):
+    if not _is_htmx(request):
+        return redirect("referrals:detail", pk=referral.pk)
+    response = render(request, "referrals/_result.html", _decision_context(request, referral))
+    response["HX-Push-Url"] = reverse("referrals:detail", args=[referral.pk])
+    return response
 
 
 @login_required

@@ -15,7 +15,7 @@ from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
 
 fake = Faker("en_US")
-Faker.seed(20270112)
+fake.seed_instance(20270112)
 
 # 21:30 Pacific on 12 January 2027: a quarter of an hour after the arrest in form_data().
 NOW = datetime(2027, 1, 13, 5, 30, tzinfo=UTC)
