@@ -29,7 +29,7 @@ from diversion.cases.forms import (
     assessment_fields,
 )
 from diversion.cases.forms.definitions import form_current, form_get
-from diversion.cases.models import Assessment, AssessmentKind, Goal, GoalStep
+from diversion.cases.models import Assessment, AssessmentKind, Goal, GoalStatus, GoalStep
 from diversion.cases.selectors import (
     WRITER_ROLES,
     caseload_for,
@@ -70,7 +70,7 @@ def case_list_mine(request):
     for case in cases:
         case.days_without_contact = (now - case.last_seen).days
     return render(request, "cases/list.html", {
-        "cases": cases, "limit": LIST_LIMIT,
+        "cases": cases, "limit": LIST_LIMIT, "tz": request.user.site.tz,
         "show_case_manager": request.user.role != Role.CASE_MANAGER,
     })
 
@@ -205,9 +205,12 @@ def _context(request, case, **forms) -> dict:
         "reassign_form": ReassignForm(case_managers=_case_managers(case.site_id),
                                       initial={"version": case.version}),
         "now_local": now_local.strftime("%Y-%m-%dT%H:%M"),
-        "assessment_errors": {},
+        "assessment_errors": {}, "goal_errors": {}, "goal_statuses": GoalStatus.choices,
     }
     ctx.update(forms)
+    for kind in AssessmentKind.values:
+        ctx[kind if kind == "psychosocial" else "urgent"]["errors"] = \
+            ctx["assessment_errors"].get(kind)
     return ctx
 
 
@@ -224,7 +227,8 @@ def _respond(request, case, *, ok: bool, message: str = "", **forms):
         messages.success(request, message)
     case = get_case_for_user(request.user, case.pk)
     if _htmx(request):
-        return render(request, "cases/_case_body.html", _context(request, case, **forms))
+        return render(request, "cases/_case_body.html",
+                      _context(request, case, htmx=True, **forms))
     if ok:
         return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/detail.html", _context(request, case, **forms), status=400)
