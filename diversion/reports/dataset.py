@@ -77,10 +77,11 @@ def arrests_frame(site) -> pd.DataFrame:
     subject[keyed] = "k" + df.loc[keyed, "person_key"]
     rest = subject == ""
     if rest.any():
-        names = dict((r[0], r[1:]) for r in _rows(
+        names = {r[0]: r[1:] for r in _rows(
             ArrestRecord.objects.filter(site=site, person__isnull=True, person_key=""),
-            ["id", "given_name", "family_name", "date_of_birth"]))
-        subject[rest] = [f"n{name_key(*names[i][:2])}|{names[i][2]}" for i in df.loc[rest, "id"]]
+            ["id", "given_name", "family_name", "date_of_birth"])}
+        subject[rest] = [f"n{name_key(*names[i][:2])}|{names[i][2]}"
+                         for i in df.loc[rest, "id"]]
     df["subject"] = subject
     return df.drop(columns=["arrested_at", "warrant_arrest", "date_of_birth"])
 
