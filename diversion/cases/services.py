@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -731,6 +731,29 @@ def goal_step_done(*, step: GoalStep, actor, done: bool = True) -> GoalStep:
     audit_record(actor=actor, action="goal_step.done" if done else "goal_step.undone",
                  obj=step, site=case.site_id, data={"goal": step.goal_id})
     return step
+
+
+def plan_reviews_remind(*, now: datetime) -> int:
+    """Tell the case manager when a plan review is due (settings.DIVERSION_PLAN_REVIEW_DAYS
+    after the last review, or after the first goal); once per due date."""
+    last_due = Subquery(PlanReview.objects.filter(case=OuterRef("pk"))
+                        .order_by("-reviewed_at", "-pk").values("next_review_due")[:1])
+    cases = (Case.objects.filter(status__in=OPEN_STATUSES, goals__isnull=False)
+             .annotate(last_due=last_due, first_goal=Min("goals__created_at"))
+             .select_related("site", "case_manager"))
+    sent = 0
+    for case in cases.iterator(chunk_size=500):
+        today = now.astimezone(case.site.tz).date()
+        due = case.last_due or (case.first_goal.astimezone(case.site.tz).date()
+                                + plan_review_interval())
+        if due > today:
+            continue
+        note = notify(recipient=case.case_manager, kind="plan.review_due",
+                      subject=f"Case #{case.pk}: the plan review is due",
+                      body="Review the plan's goals and steps with the participant.",
+                      url=_case_url(case.pk), dedupe_key=f"plan-review:{case.pk}:{due}")
+        sent += note is not None
+    return sent
 
 
 @transaction.atomic

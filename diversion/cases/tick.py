@@ -42,6 +42,10 @@ def tick_job(name: str, *, order: int = 100):
 def tick_run(*, now: datetime, only: list[str] | None = None) -> dict[str, int]:
     """Run every registered job (or ONLY those named) for the moment NOW; returns counts."""
     autodiscover_modules("tick")
+    unknown = set(only or ()) - {job.name for job in JOBS}
+    if unknown:
+        raise ValueError(f"No tick job named {', '.join(sorted(unknown))}; known: "
+                         f"{', '.join(sorted(job.name for job in JOBS))}")
     results = {}
     for job in sorted(JOBS, key=lambda j: (j.order, j.name)):
         if only and job.name not in only:
@@ -69,6 +73,13 @@ def _cases_inactive(*, now):
     from diversion.cases.services import cases_mark_inactive
 
     return cases_mark_inactive(now=now)
+
+
+@tick_job("plan_reviews", order=40)
+def _plan_reviews(*, now):
+    from diversion.cases.services import plan_reviews_remind
+
+    return plan_reviews_remind(now=now)
 
 
 # An email being sent right now by the process that created it is left alone for this long.

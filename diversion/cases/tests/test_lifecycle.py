@@ -219,3 +219,20 @@ def test_it_keeps_plan_goals_in_the_participants_words_with_review_history(perso
     assert (first.next_review_due - timezone.localdate()).days in (89, 90, 91)
     case.refresh_from_db()
     assert case.status == CaseStatus.REFERRED  # a plan never changes the status
+
+
+def test_it_reminds_the_case_manager_once_when_a_plan_review_is_due(personas, make_case):
+    from diversion.notifications.models import Notification
+
+    cm = personas["case_manager"]
+    case = make_case()
+    goal_add(case=case, actor=cm, text="Find a place with a door that locks")
+    now = timezone.now()
+    assert tick_run(now=now + timedelta(days=80), only=["plan_reviews"])["plan_reviews"] == 0
+    assert tick_run(now=now + timedelta(days=91), only=["plan_reviews"])["plan_reviews"] == 1
+    assert tick_run(now=now + timedelta(days=92), only=["plan_reviews"])["plan_reviews"] == 0
+    with time_machine.travel(now + timedelta(days=95), tick=False):
+        plan_review_record(case=case, actor=cm)
+    assert tick_run(now=now + timedelta(days=150), only=["plan_reviews"])["plan_reviews"] == 0
+    assert tick_run(now=now + timedelta(days=186), only=["plan_reviews"])["plan_reviews"] == 1
+    assert Notification.objects.filter(recipient=cm, kind="plan.review_due").count() == 2

@@ -36,6 +36,9 @@ class Command(BaseCommand):
                 raise CommandError("--now: give the UTC offset too (e.g. -08:00 or Z)")
         else:
             moment = timezone.now()
-        results = tick_run(now=moment, only=only)
+        try:
+            results = tick_run(now=moment, only=only)
+        except ValueError as exc:
+            raise CommandError(f"--only: {exc}")
         for name, count in results.items():
             self.stdout.write(f"{name}: {count}")
