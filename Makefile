@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres lint bench setup clean demo
+.PHONY: run test test-postgres lint bench load setup clean demo
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Headless load test on PostgreSQL (LOAD_DATABASE_URL); LOAD_USERS, LOAD_SECONDS to change it.
+load: setup
+	$(BIN)/python bench/load/scenario.py
 
 clean:
 	rm -rf $(VENV) var/diversion.sqlite3*

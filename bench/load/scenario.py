@@ -1,0 +1,217 @@
+"""Headless load test (issue 6, item 5): a realistic mix of users against `diversion serve`.
+
+    python bench/load/scenario.py            # 50 users for 60 s (make load)
+    LOAD_USERS=50 LOAD_SECONDS=300 python bench/load/scenario.py
+
+PostgreSQL: LOAD_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/dv_load (created if
+missing, kept between runs so the data set is built once). Data: LOAD_PERSONS persons
+(100,000) and LOAD_CASES open cases (1,000) spread over case managers at 25 each, opened
+through the real referral service. Simulated users wait LOAD_THINK seconds on average
+(exponential, default 1 s) between requests, like people reading a page.
+
+The mix (issue 6): officers submit referrals 20% (API); case managers 60%: their caseload
+page, a case page, recording a contact (API), 20% each; prosecutors list the holds 10%;
+reports 10%: there is no report page yet, so that share is skipped and the rest keep their
+proportions. Prints a Markdown table per kind and one JSON line per figure
+(throughput, p50/p95/p99, errors), and RSS of the server at start and end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import harness  # noqa: E402
+
+USERS = int(os.environ.get("LOAD_USERS", "50"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
+THINK = float(os.environ.get("LOAD_THINK", "1.0"))
+PERSONS = int(os.environ.get("LOAD_PERSONS", "100000"))
+CASES = int(os.environ.get("LOAD_CASES", "1000"))
+PER_CASE_MANAGER = 25
+URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dv_load")
+MIX = {"referral": 20, "caseload": 20, "case": 20, "contact": 20, "holds": 10}
+SKIPPED = {"reports": "no report page or endpoint exists yet (reports app is being built)"}
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def build(site) -> dict:
+    """Users, sessions, tokens and open cases; built once, reused on later runs."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from diversion import testing
+    from diversion.cases.models import OPEN_STATUSES, Case, OnCallShift
+    from diversion.referrals.services import PersonInput, referral_submit
+
+    officers = [harness.bench_user(site=site, username=f"load-officer-{i}", role="officer")
+                for i in range(10)]
+    managers = [harness.bench_user(site=site, username=f"load-cm-{i}", role="case_manager")
+                for i in range(max(1, CASES // PER_CASE_MANAGER))]
+    prosecutors = [harness.bench_user(site=site, username=f"load-da-{i}", role="prosecutor")
+                   for i in range(3)]
+    now = datetime.now(UTC)
+    have = Case.objects.filter(site=site, case_manager__username__startswith="load-cm-").count()
+    shift = OnCallShift.objects.filter(site=site, ends_at__gt=now).first()
+    for i in range(have, CASES):
+        manager = managers[i // PER_CASE_MANAGER]
+        OnCallShift.objects.filter(site=site).delete()
+        shift = OnCallShift.objects.create(site=site, case_manager=manager,
+                                           starts_at=now - timedelta(days=1),
+                                           ends_at=now + timedelta(days=1))
+        data = testing.screening_input(
+            occurred_at=(now - timedelta(days=random.randint(1, 25))).isoformat())
+        referral_submit(site=site, officer=random.choice(officers), data=data, accepted=True,
+                        person_input=PersonInput(
+                            given_name=testing.fake.first_name(),
+                            family_name=testing.fake.last_name(),
+                            date_of_birth=testing.fake.date_of_birth(minimum_age=18,
+                                                                     maximum_age=70)))
+    del shift
+    cases = {m.pk: list(Case.objects.filter(case_manager=m, status__in=OPEN_STATUSES)
+                        .values_list("pk", flat=True)) for m in managers}
+
+    def session_for(user) -> str:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        # The backend that loads users (axes' lockout backend only guards sign-in).
+        store[BACKEND_SESSION_KEY] = next(
+            (b for b in settings.AUTHENTICATION_BACKENDS if b.endswith("ModelBackend")),
+            settings.AUTHENTICATION_BACKENDS[-1])
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key
+
+    return {
+        "officers": [harness.bearer_for(o)["Authorization"] for o in officers],
+        "managers": [(harness.bearer_for(m)["Authorization"], session_for(m), cases[m.pk])
+                     for m in managers if cases[m.pk]],
+        "prosecutors": [session_for(p) for p in prosecutors],
+    }
+
+
+def main() -> None:
+    ensure_database(URL)
+    env = harness.database_env("load", URL)
+    harness.migrate(env)
+    harness.django_setup(env)
+    from django.urls import reverse
+
+    from diversion import testing
+    from diversion.sites.selectors import site_default
+
+    site = site_default()
+    persons = harness.ensure_persons(site=site, count=PERSONS)
+    who = build(site)
+    from diversion.cases.models import Case
+
+    open_cases = Case.objects.filter(site=site).count()
+    harness.close_connections()
+    print(f"{persons} persons, {open_cases} cases; {USERS} users for {SECONDS:.0f} s, "
+          f"think {THINK} s", file=sys.stderr)
+
+    caseload_path = reverse("cases:mine")
+    holds_path = reverse("cases:holds")
+    kinds, weights = zip(*MIX.items(), strict=True)
+    referral_input = testing.screening_input()
+    host = {"Host": "127.0.0.1"}
+
+    def next_request(rng: random.Random):
+        kind = rng.choices(kinds, weights)[0]
+        if kind == "referral":
+            body = dict(referral_input,
+                        occurred_at=datetime.now(UTC).isoformat(),
+                        person={"given_name": f"Load{rng.randrange(10**6)}",
+                                "family_name": f"Person{rng.randrange(10**6)}",
+                                "date_of_birth": f"19{rng.randint(50, 99)}-0{rng.randint(1, 9)}-"
+                                                 f"1{rng.randint(0, 9)}"},
+                        accepted=False, idempotency_key=secrets.token_hex(12))
+            return (kind, "POST", "/api/v1/referrals", json.dumps(body).encode(),
+                    {**host, "Content-Type": "application/json",
+                     "Authorization": rng.choice(who["officers"])})
+        if kind == "holds":
+            return (kind, "GET", holds_path, None,
+                    {**host, "Cookie": f"sessionid={rng.choice(who['prosecutors'])}"})
+        token, session, case_ids = rng.choice(who["managers"])
+        if kind == "caseload":
+            return (kind, "GET", caseload_path, None, {**host, "Cookie": f"sessionid={session}"})
+        case_id = rng.choice(case_ids)
+        if kind == "case":
+            return (kind, "GET", reverse("cases:detail", args=[case_id]), None,
+                    {**host, "Cookie": f"sessionid={session}"})
+        body = {"kind": rng.choice(["phone", "in_person", "outreach"]), "duration_minutes": 15}
+        return (kind, "POST", f"/api/v1/cases/{case_id}/contacts", json.dumps(body).encode(),
+                {**host, "Content-Type": "application/json", "Authorization": token})
+
+    server = harness.Server(env, "--no-collectstatic",
+                            workers=int(os.environ.get("LOAD_WORKERS", "5")))
+    try:
+        server.wait_ready()
+        rss_start = rss_of(server.proc.pid)
+        result = harness.run_load(port=server.port, next_request=next_request, clients=USERS,
+                                  duration=SECONDS, processes=2, think=THINK)
+        rss_end = rss_of(server.proc.pid)
+    finally:
+        server.stop()
+
+    total = sum(v["requests"] for k, v in result.items() if not k.startswith("_"))
+    print("| kind | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind in MIX:
+        r = result.get(kind)
+        if r:
+            print(f"| {kind} | {r['requests']} | {r['rps']:.1f} | {r['p50_ms']:.0f} | "
+                  f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['errors']} |")
+    for kind, why in SKIPPED.items():
+        print(f"| {kind} | skipped: {why} | | | | | |")
+    print(f"\ntotal {total} requests, {total / SECONDS:.1f} req/s; server RSS "
+          f"{rss_start / 2**20:.0f} MiB at start, {rss_end / 2**20:.0f} MiB at end")
+    for kind in MIX:
+        r = result.get(kind)
+        if not r:
+            continue
+        if r["errors"]:
+            print(f"{kind} statuses: {r['statuses']}", file=sys.stderr)
+        for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "errors"):
+            unit = {"rps": "req/s", "errors": "requests"}.get(key, "ms")
+            harness.emit(f"load_{kind}_{key}", r[key], unit)
+    harness.emit("load_server_rss_start", rss_start / 2**20, "MiB")
+    harness.emit("load_server_rss_end", rss_end / 2**20, "MiB")
+
+
+def rss_of(pid: int) -> int:
+    """Resident memory of the gunicorn master and its workers, in bytes."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+if __name__ == "__main__":
+    main()
