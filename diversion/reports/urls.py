@@ -1,2 +1,10 @@
+from django.urls import path
+
+from diversion.reports import views
+
 app_name = "reports"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("download/<str:kind>.<str:fmt>", views.download, name="download"),
+    path("extract.csv", views.extract, name="extract"),
+]
