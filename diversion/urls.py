@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from diversion.accounts import auth_views as sign_in
 from diversion.accounts import views as account_views
 from diversion.api.urls import api
 
@@ -16,5 +17,7 @@ urlpatterns = [
     path("partners/", include("diversion.partners.urls")),
     path("reports/", include("diversion.reports.urls")),
     path("api/", api.urls),
+    # The admin signs in through accounts:login (lockout, one-time code).
+    path("admin/login/", sign_in.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,18 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from diversion.accounts import mfa
+from diversion.accounts.auth_views import LOGIN_AT_KEY
 
 
 class NoStoreMiddleware:
@@ -15,3 +29,80 @@ class NoStoreMiddleware:
         if "Cache-Control" not in response or "no-store" not in response["Cache-Control"]:
             add_never_cache_headers(response)
         return response
+
+
+def _is_api(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return "api" in match.namespaces
+    try:
+        return "api" in resolve(request.path_info).namespaces
+    except Resolver404:
+        return False
+
+
+def _exempt(request, names: frozenset[str]) -> bool:
+    try:
+        return resolve(request.path_info).view_name in names
+    except Resolver404:
+        return False
+
+
+def _denied(request, message: str, status: int):
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=status)
+    return redirect_to_login(request.get_full_path())
+
+
+class SessionLifetimeMiddleware:
+    """A signed-in session ends 12 hours after the password step, however busy it is.
+
+    (The 30-minute idle limit is the session's own expiry: SESSION_COOKIE_AGE with
+    SESSION_SAVE_EVERY_REQUEST, checked by the session store on every request.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            started = request.session.get(LOGIN_AT_KEY)
+            now = time.time()
+            if not isinstance(started, int | float):
+                # Signed in another way (the admin, a test's force_login): count from now.
+                request.session[LOGIN_AT_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                text = _("You were signed in for 12 hours; sign in again to go on.")
+                if not _is_api(request):
+                    messages.info(request, text)
+                return _denied(request, text, 401)
+        return self.get_response(request)
+
+
+class MfaRequiredMiddleware:
+    """With DIVERSION_REQUIRE_MFA, a session whose one-time code was not entered reaches
+    nothing but the code page: not the pages, not the admin, not the API.
+
+    Bearer-token requests to the API carry no session and pass: a token is issued only by
+    the `token create` command or from a verified session.
+    """
+
+    EXEMPT = frozenset({"accounts:login", "accounts:logout", "accounts:mfa_verify",
+                        "accounts:mfa_setup", "healthz"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (settings.DIVERSION_REQUIRE_MFA and user is not None and user.is_authenticated
+                and not mfa.mfa_verified(user) and not _exempt(request, self.EXEMPT)):
+            if _is_api(request):
+                return JsonResponse(
+                    {"detail": "Finish signing in: enter your one-time code first."},
+                    status=403)
+            step = "accounts:mfa_verify" if mfa.mfa_enrolled(user) else "accounts:mfa_setup"
+            return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

@@ -85,3 +85,31 @@ def token_authenticate(key: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def _sessions_of(user: User):
+    from django.contrib.sessions.models import Session
+
+    key = str(user.pk)
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == key:
+            yield session.pk
+
+
+@transaction.atomic
+def user_disable(*, user: User, actor: User | None) -> User:
+    """Stop USER signing in: inactive, every open session ended, API tokens revoked.
+
+    Ending the sessions is what makes it take effect now rather than at the next
+    sign-in (Django's session store keeps them in the database).
+    """
+    from django.contrib.sessions.models import Session
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ended = Session.objects.filter(pk__in=list(_sessions_of(user))).delete()[0]
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    audit_record(actor=actor, action="user.disable", obj=user, site=user.site,
+                 data={"sessions_ended": ended, "tokens_revoked": revoked})
+    return user
