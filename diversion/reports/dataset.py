@@ -112,14 +112,16 @@ def program_frame(site) -> pd.DataFrame:
     frames.append(pd.DataFrame.from_records(
         [("live", *r[:8], hold.get(r[8], "none"), *r[9:13], r[13] or "", r[14]) for r in live],
         columns=PROGRAM_COLUMNS))
-    df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
-        len(f) for f in frames) else frames[0]
-    for col in ("referred_at", "first_contact_at", "assessment_completed_at"):
-        df[col] = _ts(df[col])
-    df["accepted"] = _bool(df["accepted"])
-    df["dob"] = pd.to_datetime(df["date_of_birth"], errors="coerce", utc=True)
+    for f in frames:
+        for col in ("referred_at", "first_contact_at", "assessment_completed_at"):
+            f[col] = _ts(f[col].astype(object).where(f[col].notna(), None))
+        f["accepted"] = _bool(f["accepted"])
+        f["dob"] = pd.to_datetime(f["date_of_birth"], errors="coerce", utc=True)
+        f["person_id"] = f["person_id"].astype("Int64")
+    kept = [f for f in frames if len(f)]
+    df = pd.concat(kept, ignore_index=True) if kept else frames[0]
     df["group"] = group_of(df["race"], df["ethnicity"])
-    df["subject"] = "p" + df["person_id"].astype("Int64").astype(str)
+    df["subject"] = "p" + df["person_id"].astype(str)
     df["area"] = df["area"].fillna("")
     return df.drop(columns=["date_of_birth"])
 
