@@ -1,6 +1,6 @@
 from ninja.security import APIKeyCookie, HttpBearer
 
-from diversion.accounts.services import token_authenticate
+from diversion.api.tokens import token_user
 
 
 class BearerOrSession(HttpBearer):
@@ -16,7 +16,7 @@ class BearerOrSession(HttpBearer):
         return None
 
     def authenticate(self, request, token):
-        user = token_authenticate(token)
+        user = token_user(token)
         if user is None or not user.role:
             return None
         request.user = user

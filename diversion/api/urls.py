@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from diversion.api.auth import BearerOrSession
 
@@ -54,12 +55,12 @@ def ping(request):
     return {"ok": True}
 
 
-from diversion.referrals.api import router as referrals_router  # noqa: E402
-from diversion.people.api import router as people_router  # noqa: E402
 from diversion.cases.api import router as cases_router  # noqa: E402
-from diversion.resources.api import router as resources_router  # noqa: E402
 from diversion.partners.api import router as partners_router  # noqa: E402
+from diversion.people.api import router as people_router  # noqa: E402
+from diversion.referrals.api import router as referrals_router  # noqa: E402
 from diversion.reports.api import router as reports_router  # noqa: E402
+from diversion.resources.api import router as resources_router  # noqa: E402
 
 api.add_router("/v1", referrals_router)
 api.add_router("/v1", people_router)
