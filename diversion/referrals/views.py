@@ -126,9 +126,7 @@ def referral_new(request):
         return render(request, "referrals/new.html", _form_context(form))
     # A double tap or a retry after a lost response: answer with the referral already made,
     # before the person that submission created turns up as a "possible match".
-    key = request.POST.get("idempotency_key", "").strip()
-    done = Referral.objects.filter(site=site, officer=request.user,
-                                   idempotency_key=key).first() if key else None
+    done = _already_submitted(request)
     if done is not None:
         return _submitted(request, done)
     form = ReferralForm(request.POST, site=site)
@@ -145,8 +143,20 @@ def referral_new(request):
         else:
             # The same key sent again returns the first referral: show it only to its officer.
             return _submitted(request, get_referral_for_user(request.user, referral.pk))
+    # The twin of a double tap may have finished while this one was being checked.
+    done = _already_submitted(request)
+    if done is not None:
+        return _submitted(request, done)
     template = "referrals/_form.html" if _is_htmx(request) else "referrals/new.html"
     return render(request, template, _form_context(form))
+
+
+def _already_submitted(request) -> Referral | None:
+    key = request.POST.get("idempotency_key", "").strip()
+    if not key:
+        return None
+    return Referral.objects.filter(site_id=request.user.site_id, officer=request.user,
+                                   idempotency_key=key).first()
 
 
 def _submitted(request, referral: Referral):
