@@ -33,7 +33,7 @@ PERSON_SCHEMA = {
 }
 
 
-def _person_out(person) -> dict:
+def _person_out(person, tz) -> dict:
     return {
         "id": person.pk,
         "given_name": person.given_name,
@@ -44,7 +44,7 @@ def _person_out(person) -> dict:
         "ethnicity": person.ethnicity,
         "aliases": [{"given_name": a.given_name, "family_name": a.family_name}
                     for a in person.aliases.all()],
-        "created_at": person.created_at.isoformat(),
+        "created_at": person.created_at.astimezone(tz).isoformat(),
     }
 
 
@@ -79,7 +79,7 @@ def people_list(
     page = qs.prefetch_related(Prefetch("aliases", queryset=Alias.objects.order_by("id")))[
         offset:offset + limit]
     return {"count": count, "limit": limit, "offset": offset,
-            "items": [_person_out(p) for p in page]}
+            "items": [_person_out(p, request.user.site.tz) for p in page]}
 
 
 @router.get(
@@ -92,7 +92,7 @@ def people_list(
 def people_detail(request, person_id: int = Path(..., ge=1, le=MAX_ID)):
     _allowed(request)
     person = get_person_for_user(request.user, person_id)
-    out = _person_out(person)
+    out = _person_out(person, request.user.site.tz)
     out["referrals"] = [
         {"id": r.pk, "pathway": r.pathway, "occurred_at": r.occurred_at.isoformat()}
         for r in referrals_visible_to(user=request.user).filter(person=person)
