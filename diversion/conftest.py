@@ -1,6 +1,17 @@
+import os
+
 import pytest
 
 from diversion import testing
+
+CHROMIUM = "/usr/bin/chromium"
+NO_BROWSER = "browser tests skipped: /usr/bin/chromium not found; apt-get install chromium"
+
+
+def pytest_report_header(config):
+    if not os.access(CHROMIUM, os.X_OK):
+        return NO_BROWSER
+    return None
 
 
 def pytest_configure(config):
@@ -18,6 +29,11 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+    if not os.access(CHROMIUM, os.X_OK):
+        no_browser = pytest.mark.skip(reason=NO_BROWSER)
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(no_browser)
 
 
 @pytest.fixture
