@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("download/<str:kind>.<str:fmt>", views.download, name="download"),
     path("extract.csv", views.extract, name="extract"),
+    path("reports.pdf", views.pdf, name="pdf"),
 ]

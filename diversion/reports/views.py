@@ -69,6 +69,32 @@ def _report(site, kind: str, params: dict, frames):
 @login_required
 def index(request):
     site = selectors.get_report_site_for_user(request.user)
+    return render(request, "reports/index.html", _page_context(request, site))
+
+
+def _refuse_fetch(url, *args, **kwargs):
+    raise ValueError("the PDF report loads nothing from outside")
+
+
+@login_required
+def pdf(request):
+    """The report set as a PDF for the county board (WeasyPrint; needs Pango on the server)."""
+    site = selectors.get_report_site_for_user(request.user)
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError):
+        return HttpResponse(_("PDF is not available on this server (WeasyPrint and its Pango "
+                              "libraries are not installed). Print the Reports page instead."),
+                            status=503, content_type="text/plain; charset=utf-8")
+    html = render(request, "reports/print.html", _page_context(request, site)).content.decode()
+    document = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="reports-{timezone.localdate().isoformat()}.pdf"')
+    return response
+
+
+def _page_context(request, site) -> dict:
     frames = _frames(site)
     form, params = _evaluation_params(request)
     context = {"form": form, "site": site}
@@ -123,7 +149,8 @@ def index(request):
                  + (f"?{query}" if kind == "recidivism" and query else ""))
                 for fmt in ("csv", "xlsx")])
         for kind in ("equity", "operations", "recidivism", "harm")]
-    return render(request, "reports/index.html", context)
+    context["pdf_url"] = reverse("reports:pdf") + (f"?{query}" if query else "")
+    return context
 
 
 @login_required

@@ -102,3 +102,15 @@ def test_the_evaluator_extract_is_de_identified_and_audited(client, personas, co
     people = {r["study_id"]: (r["group"], r["sex"], r["birth_years"]) for r in rows}
     sizes = Counter(people.values())
     assert all(n > 10 for combo, n in sizes.items() if "suppressed" not in combo)
+
+
+def test_it_hands_the_report_set_over_as_a_pdf(client, personas, county):
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):  # OSError: the Pango system libraries are missing
+        pytest.skip("WeasyPrint cannot load on this machine")
+    response = login(client, personas["supervisor"]).get(reverse("reports:pdf"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert login(client, personas["officer"]).get(reverse("reports:pdf")).status_code == 403
