@@ -22,9 +22,10 @@ def person_find_matches(*, site, given_name: str, family_name: str,
     key = name_key(given_name, family_name)
     swapped = name_key(family_name, given_name)
     if date_of_birth is None:
-        people = Person.objects.filter(site=site, name_key=key)[:limit]
+        people = Person.objects.filter(site=site, name_key=key, merged_into__isnull=True)[:limit]
         return [Match(p, "same name; no date of birth to compare") for p in people]
-    same_dob = Person.objects.filter(site=site, date_of_birth=date_of_birth)
+    same_dob = Person.objects.filter(site=site, date_of_birth=date_of_birth,
+                                      merged_into__isnull=True)
     matches: dict[int, Match] = {}
     for person in same_dob.filter(name_key__in=[key, swapped])[:limit]:
         reason = "same name and date of birth" if person.name_key == key else \

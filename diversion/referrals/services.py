@@ -75,9 +75,13 @@ def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id
 def _resolve_person(*, site, person_id: int | None, person_input: PersonInput | None, actor):
     if person_id is not None:
         try:
-            return Person.objects.get(site=site, pk=person_id)
+            person = Person.objects.get(site=site, pk=person_id)
         except Person.DoesNotExist:
             raise ValidationError({"person.id": "No such person at this site."})
+        # A merged duplicate stands for the record it was merged into.
+        while person.merged_into_id is not None:
+            person = Person.objects.get(pk=person.merged_into_id)
+        return person
     if person_input is None:
         raise ValidationError({"person": "Give the person's name and date of birth."})
     exact = [m.person for m in person_find_matches(
