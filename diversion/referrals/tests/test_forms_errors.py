@@ -31,6 +31,9 @@ CASES = {
     "future occurred_at": ({"occurred_at": "2027-01-13T09:00"}, "occurred_at", "future"),
     "occurred_at before any rule set": ({"occurred_at": "2015-06-01T10:00"}, "occurred_at",
                                         "before the first rule set"),
+    # 2:30 on the night the clocks go forward does not exist in Portland.
+    "occurred_at in the daylight-saving gap": ({"occurred_at": "2026-03-08T02:30"},
+                                               "occurred_at", "America/Los_Angeles"),
     "latitude above 90": ({"lat": "95.5", "lon": "-122.68"}, "lat", "less than or equal to 90"),
     "latitude not a number": ({"lat": "north", "lon": "-122.68"}, "lat", "number"),
     "longitude below -180": ({"lat": "45.5", "lon": "-200"}, "lon",
@@ -50,9 +53,13 @@ CASES = {
                                          "Drugs are listed"),
     "missing given name": ({"given_name": ""}, "given_name", "given name"),
     "missing family name": ({"family_name": "  "}, "family_name", "family name"),
+    "date of birth of someone 120 years old": ({"date_of_birth": "1890-01-01"},
+                                               "date_of_birth", "Check the year"),
     "future date of birth": ({"date_of_birth": "2027-06-01"}, "date_of_birth", "future"),
     "date of birth not a date": ({"date_of_birth": "1990-13-45"}, "date_of_birth",
                                  "valid date"),
+    "latitude not finite": ({"lat": "nan", "lon": "-122.68"}, "lat", "number"),
+    "grams beyond any scale": ({"grams_1": "1e400"}, "grams_1", "digits"),
     "bad lead status": ({"lead_status": "sometimes"}, "lead_status", "not one of the available"),
     "bad supervision": ({"supervision": "house_arrest"}, "supervision",
                         "not one of the available"),
@@ -99,10 +106,11 @@ def test_it_keeps_what_was_typed_and_the_same_key_after_an_error(client, officer
     assert f'value="{data["family_name"]}"' in html
 
 
-def test_it_refuses_a_form_without_its_submission_key(client, officer):
+@pytest.mark.parametrize("key", [None, "", "not-a-uuid"])
+def test_it_refuses_a_form_without_a_good_submission_key(client, officer, key):
     login(client, officer)
     before = row_counts()
-    html = client.post(NEW, form_data(idempotency_key=None)).content.decode()
+    html = client.post(NEW, form_data(idempotency_key=key)).content.decode()
     assert "Reload the page and enter the referral again" in html
     assert row_counts() == before
 
