@@ -82,8 +82,8 @@ def _plan_reviews(*, now):
     return plan_reviews_remind(now=now)
 
 
-# An email being sent right now by the process that created it is left alone for this long.
-EMAIL_RETRY_GRACE = timedelta(minutes=2)
+# An email just queued (sent on commit, or by `diversion worker`) is left alone this long.
+EMAIL_RETRY_GRACE = timedelta(minutes=10)
 EMAIL_RETRY_WINDOW = timedelta(days=2)
 
 

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from diversion.accounts.models import Role, User
 from diversion.cases import services
+from diversion.consent.models import NOTICE_2_32
+from diversion.consent.services import disclose_hold_status
 from diversion.cases.forms import (
     CaseloadReassignForm,
     ContactForm,
@@ -107,9 +109,12 @@ def holds(request):
     outcome. Nothing clinical is read or shown here."""
     _require(request.user, {Role.PROSECUTOR} | _SUPERVISORS)
     items = list(holds_visible_to(user=request.user)[:LIST_LIMIT])
+    # 42 CFR Part 2: each hold shown under a consent is logged with the §2.32 notice.
+    disclosed = disclose_hold_status(request.user, items)
     return render(request, "cases/holds.html", {
         "holds": items, "tz": request.user.site.tz,
         "can_decide": request.user.role == Role.PROSECUTOR, "form": HoldDecisionForm(),
+        "disclosed": disclosed, "notice": NOTICE_2_32,
     })
 
 
@@ -130,8 +135,10 @@ def hold_decide(request, pk: int):
             messages.success(request, _("Decision recorded for hold #%(n)d.") % {"n": hold.pk})
             return redirect("cases:holds")
     items = list(holds_visible_to(user=request.user)[:LIST_LIMIT])
+    disclosed = disclose_hold_status(request.user, items)
     return render(request, "cases/holds.html", {
         "holds": items, "tz": request.user.site.tz, "can_decide": True, "form": form,
+        "disclosed": disclosed, "notice": NOTICE_2_32,
         "form_hold": hold.pk}, status=400)
 
 
