@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from diversion import eligibility
 from diversion.audit.services import audit_record
@@ -69,6 +71,7 @@ class _People:
     def __init__(self, site):
         self.by_key: dict[str, int] = {}
         self.by_name: dict[tuple, list[int]] = defaultdict(list)
+        self.dobs: set = set()
         rows = Person.objects.filter(site=site).values_list("pk", "person_key", "name_key",
                                                            "date_of_birth")
         for pk, key, nkey, dob in rows:
@@ -79,13 +82,14 @@ class _People:
             self.by_key.setdefault(key, pk)
         if dob is not None:
             self.by_name[(nkey, dob)].append(pk)
+            self.dobs.add(dob)
 
     def match(self, row) -> tuple[int | None, list[int], str]:
         """(certain person id, candidates for review, reason)."""
         if row["person_key"] and row["person_key"] in self.by_key:
             return self.by_key[row["person_key"]], [], "person_key"
         dob = row["date_of_birth"]
-        if dob is None:
+        if dob is None or dob not in self.dobs:
             return None, [], ""
         key = name_key(row["given_name"], row["family_name"])
         found = self.by_name.get((key, dob), [])
@@ -163,6 +167,45 @@ def _existing(model, site, batch, result) -> list:
     return fresh
 
 
+class _Inserter:
+    """Plain INSERTs of prepared tuples (executemany on SQLite, COPY on PostgreSQL): the
+    rows are validated already, and building a model instance per row costs more than the
+    database's own work. Values are adapted as Django stores them (UTC, ISO text on SQLite)."""
+
+    def __init__(self, model, columns):
+        self.model = model
+        self.columns = columns
+        self.vendor = connection.vendor
+        qn = connection.ops.quote_name
+        self.table = qn(model._meta.db_table)
+        self.cols = ", ".join(qn(c) for c in columns)
+
+    def dt(self, value):
+        if value is None or self.vendor != "sqlite":
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+    def date(self, value):
+        if value is None or self.vendor != "sqlite":
+            return value
+        return value.isoformat()
+
+    def __call__(self, rows):
+        if not rows:
+            return
+        with connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                raw = cur.cursor  # the psycopg 3 cursor
+                with raw.copy(f"COPY {self.table} ({self.cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(self.columns))
+                # identifiers come from the model and are quoted by the backend
+                cur.executemany(f"INSERT INTO {self.table} ({self.cols}) VALUES ({marks})",  # noqa: S608
+                                rows)
+
+
 def _relink_arrests(site) -> None:
     """Arrests imported before their person existed: link them by person_key now."""
     match = Person.objects.filter(site=site, person_key=OuterRef("person_key")).values("pk")[:1]
@@ -178,8 +221,15 @@ def arrests_import(*, site, path, actor, strict: bool = False, stream=None) -> I
     people = _People(site)
     areas = _AreaFinder(site)
 
+    columns = ["site_id", "record_id", "person_id", "row_hash", "area", "person_key",
+               "given_name", "family_name", "date_of_birth", "sex", "race", "ethnicity", "lat",
+               "lon", "arrested_at", "statute", "description", "level", "is_pcs",
+               "warrant_arrest", "disposition", "created_at", "updated_at"]
+    insert = _Inserter(ArrestRecord, columns)
+
     def store(batch, result):
-        objs, reviews = [], []
+        rows, reviews = [], []
+        now = insert.dt(timezone.now())
         for _line, p, digest in _existing(ArrestRecord, site, batch, result):
             pk, candidates, reason = people.match(p)
             if pk is not None:
@@ -187,11 +237,16 @@ def arrests_import(*, site, path, actor, strict: bool = False, stream=None) -> I
             elif candidates:
                 reviews.append(MatchReview(site=site, kind="arrest", record_id=p["record_id"],
                                            candidates=candidates, reason=reason))
-            objs.append(ArrestRecord(site=site, person_id=pk, row_hash=digest,
-                                     area=areas(p["arrested_at"], p["lat"], p["lon"]), **p))
-        ArrestRecord.objects.bulk_create(objs, batch_size=1000)
+            rows.append((site.pk, p["record_id"], pk, digest,
+                         areas(p["arrested_at"], p["lat"], p["lon"]), p["person_key"],
+                         p["given_name"], p["family_name"], insert.date(p["date_of_birth"]),
+                         p["sex"], p["race"], p["ethnicity"], p["lat"], p["lon"],
+                         insert.dt(p["arrested_at"]), p["statute"], p["description"],
+                         p["level"], p["is_pcs"], p["warrant_arrest"], p["disposition"], now,
+                         now))
+        insert(rows)
         MatchReview.objects.bulk_create(reviews, ignore_conflicts=True)
-        result.created += len(objs)
+        result.created += len(rows)
         result.review += len(reviews)
 
     result = _run(site=site, path=path, kind="arrests", actor=actor, strict=strict,

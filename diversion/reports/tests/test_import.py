@@ -1,6 +1,6 @@
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.management import call_command
@@ -123,6 +123,10 @@ def test_it_places_records_in_the_program_area_in_force(site, tmp_path):
     arrests_import(site=site, path=arrests_file(tmp_path, rows), actor=None)
     assert dict(ArrestRecord.objects.values_list("record_id", "area")) == {
         "A1": "downtown", "A2": ""}
+    stored = ArrestRecord.objects.get(record_id="A1")
+    assert stored.arrested_at == datetime(2017, 3, 1, 22, 5, tzinfo=UTC)  # 14:05 at -08:00
+    assert (stored.date_of_birth, stored.is_pcs, stored.warrant_arrest) == (
+        date(1980, 5, 1), True, False)
 
 
 def test_it_imports_referrals_as_program_records_of_one_person(site, tmp_path):
@@ -154,3 +158,14 @@ def test_synth_is_deterministic_for_a_seed(tmp_path):
     assert not a1.equals(a3)
     assert list(a1.columns) == synth.ARREST_COLUMNS
     assert list(r1.columns) == synth.REFERRAL_COLUMNS
+
+
+@pytest.mark.postgres
+def test_it_imports_with_copy_on_postgresql(site, tmp_path):
+    truth = synth.write(tmp_path, seed=6, people=300, effect_or=0.4)
+    first = arrests_import(site=site, path=tmp_path / "arrests.csv", actor=None)
+    again = arrests_import(site=site, path=tmp_path / "arrests.csv", actor=None)
+    assert (first.created, again.created, again.unchanged) == (
+        truth["n_arrests"], 0, truth["n_arrests"])
+    record = ArrestRecord.objects.order_by("arrested_at").first()
+    assert record.arrested_at.tzinfo is not None and record.created_at is not None
