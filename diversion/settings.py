@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "diversion.resources",
     "diversion.partners",
     "diversion.reports",
+    "diversion.consent",
     "django_tasks",
     "axes",
     "django_otp",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("resources/", include("diversion.resources.urls")),
     path("partners/", include("diversion.partners.urls")),
     path("reports/", include("diversion.reports.urls")),
+    path("consent/", include("diversion.consent.urls")),
     path("api/", api.urls),
     # The admin signs in through accounts:login (lockout, one-time code).
     path("admin/login/", sign_in.admin_login),

@@ -13,8 +13,6 @@ from django.views.decorators.http import require_POST
 
 from diversion.accounts.models import Role, User
 from diversion.cases import services
-from diversion.consent.models import NOTICE_2_32
-from diversion.consent.services import disclose_hold_status
 from diversion.cases.forms import (
     CaseloadReassignForm,
     ContactForm,
@@ -42,6 +40,8 @@ from diversion.cases.selectors import (
     on_call_shifts,
     plan_review_due,
 )
+from diversion.consent.models import NOTICE_2_32
+from diversion.consent.services import disclose_hold_status
 
 _SUPERVISORS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 LIST_LIMIT = 500
