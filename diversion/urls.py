@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.static import serve
 
 from diversion.accounts import auth_views as sign_in
 from diversion.accounts import views as account_views
@@ -8,6 +10,9 @@ from diversion.api.urls import api
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    # The referral page's service worker, at the root so that its scope covers the site.
+    path("sw.js", serve, {"path": "sw.js", "document_root": settings.BASE_DIR / "static" / "js"},
+         name="service_worker"),
     path("accounts/", include("diversion.accounts.urls")),
     path("referrals/", include("diversion.referrals.urls")),
     path("cases/", include("diversion.cases.urls")),
@@ -19,6 +24,6 @@ urlpatterns = [
     path("consent/", include("diversion.consent.urls")),
     path("api/", api.urls),
     # The admin signs in through accounts:login (lockout, one-time code).
-    path("admin/login/", sign_in.admin_login),
+    path("admin/login/", sign_in.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

@@ -50,6 +50,37 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, answering one request at a time.
+
+    With SQLite the test database lives in memory and the server shares the test's one
+    connection; a threaded server (the default) then runs two requests on it at once (a
+    page and its service worker's fetch) and SQLite reports the table locked. Persistent
+    connections need a threaded server, so each response closes its connection.
+    """
+    from django.core.servers.basehttp import WSGIServer
+    from django.test import testcases
+    from pytest_django.live_server_helper import LiveServer
+
+    class SerialWSGIServer(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.connections_override = connections_override or {}
+
+    class SerialLiveServerThread(testcases.LiveServerThread):
+        server_class = SerialWSGIServer
+
+    original = testcases.LiveServerThread
+    testcases.LiveServerThread = SerialLiveServerThread
+    try:
+        server = LiveServer(request.config.getvalue("liveserver") or "localhost")
+    finally:
+        testcases.LiveServerThread = original
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def site(transactional_db):
     """The default site, made again after each transactional test's flush (the first
