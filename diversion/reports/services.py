@@ -149,8 +149,12 @@ def _run(*, site, path, kind, actor, strict, stream, store_batch) -> ImportResul
     return result
 
 
-def _existing(model, site, batch, result) -> list:
-    """Drops rows already stored (same content: unchanged; changed: an error naming the line)."""
+def _existing(model, site, batch, result, *, any_stored: bool = True) -> list:
+    """Drops rows already stored (same content: unchanged; changed: an error naming the line).
+    ``any_stored`` False (the site had no records when the import began) skips the query:
+    duplicates within the file are caught by the caller."""
+    if not any_stored:
+        return batch
     ids = [p["record_id"] for _, p, _ in batch]
     stored = dict(model.objects.filter(site=site, record_id__in=ids)
                   .values_list("record_id", "row_hash"))
@@ -226,11 +230,13 @@ def arrests_import(*, site, path, actor, strict: bool = False, stream=None) -> I
                "lon", "arrested_at", "statute", "description", "level", "is_pcs",
                "warrant_arrest", "disposition", "created_at", "updated_at"]
     insert = _Inserter(ArrestRecord, columns)
+    any_stored = ArrestRecord.objects.filter(site=site).exists()
 
     def store(batch, result):
         rows, reviews = [], []
         now = insert.dt(timezone.now())
-        for _line, p, digest in _existing(ArrestRecord, site, batch, result):
+        for _line, p, digest in _existing(ArrestRecord, site, batch, result,
+                                          any_stored=any_stored):
             pk, candidates, reason = people.match(p)
             if pk is not None:
                 result.linked += 1
