@@ -125,6 +125,8 @@ def _qr_data_uri(text: str) -> str:
 def admin_login(request):
     """The admin's own sign-in page is replaced by ours: one door, with lockout and MFA."""
     if request.user.is_authenticated:
+        if request.user.is_staff:
+            return redirect(_safe_next(request, reverse("admin:index")))
         # Signed in but not an administrator: the admin sends such users here.
         return render(request, "403.html", status=403)
     return redirect(_with_next(settings.LOGIN_URL, _safe_next(request, reverse("admin:index"))))
