@@ -114,3 +114,19 @@ def test_it_hands_the_report_set_over_as_a_pdf(client, personas, county):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert login(client, personas["officer"]).get(reverse("reports:pdf")).status_code == 403
+
+
+def test_the_api_answers_the_same_reports_and_names_a_bad_parameter(client, personas, county):
+    truth, _ = county
+    login(client, personas["evaluator"])
+    equity = client.get("/api/v1/reports/equity")
+    assert equity.status_code == 200 and equity.json()["chain"][0]["point"] == "arrests"
+    recid = client.get("/api/v1/reports/recidivism",
+                       {"comparison": "outside_area", "window_months": 6, "survival": False})
+    assert recid.status_code == 200
+    assert recid.json()["n_treated"] == truth["n_treated"]
+    bad = client.get("/api/v1/reports/recidivism", {"comparison": "mars"})
+    assert bad.status_code == 400
+    assert bad.json()["detail"][0]["field"] == "comparison"
+    login(client, personas["officer"])
+    assert client.get("/api/v1/reports/equity").status_code == 403
