@@ -14,6 +14,8 @@ urlpatterns = [
     path("sw.js", serve, {"path": "sw.js", "document_root": settings.BASE_DIR / "static" / "js"},
          name="service_worker"),
     path("accounts/", include("diversion.accounts.urls")),
+    # set_language: the language switcher at the foot of every page posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("referrals/", include("diversion.referrals.urls")),
     path("cases/", include("diversion.cases.urls")),
     path("inbox/", include("diversion.notifications.urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from diversion.cases import views
+from diversion.cases import printables, views
 
 app_name = "cases"
 urlpatterns = [
@@ -19,4 +19,6 @@ urlpatterns = [
     path("<int:pk>/goals/<int:goal_pk>/steps/", views.case_step_add, name="step_add"),
     path("<int:pk>/steps/<int:step_pk>/done/", views.case_step_done, name="step_done"),
     path("<int:pk>/plan-review/", views.case_plan_review, name="plan_review"),
+    path("<int:pk>/consent.pdf", printables.consent_pdf, name="consent_pdf"),
+    path("<int:pk>/plan.pdf", printables.plan_pdf, name="plan_pdf"),
 ]

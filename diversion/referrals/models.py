@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from diversion.lib.models import Timestamped
 
 
 class Pathway(models.TextChoices):
-    ARREST = "arrest", "Post-arrest / pre-booking diversion"
-    SOCIAL_CONTACT = "social_contact", "Social contact referral"
+    ARREST = "arrest", _("Post-arrest / pre-booking diversion")
+    SOCIAL_CONTACT = "social_contact", _("Social contact referral")
 
 
 class Referral(Timestamped):
@@ -58,9 +59,9 @@ class Decision(models.Model):
     """The engine's verdict on a referral. Never edited: a new decision supersedes it."""
 
     class Verdict(models.TextChoices):
-        ELIGIBLE = "eligible", "Eligible"
-        INELIGIBLE = "ineligible", "Not eligible"
-        NEEDS_REVIEW = "needs_review", "Needs review"
+        ELIGIBLE = "eligible", _("Eligible")
+        INELIGIBLE = "ineligible", _("Not eligible")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="decisions")
     made_at = models.DateTimeField(auto_now_add=True)
