@@ -584,6 +584,16 @@ def hold_reminders_send(*, now: datetime) -> int:
     for i in range(0, len(keys), 2000):
         done.update(Notification.objects.filter(dedupe_key__in=keys[i:i + 2000])
                     .values_list("recipient_id", "dedupe_key"))
+    for start in range(0, len(holds), 200):
+        # One transaction per 200 holds: a commit each, not one per reminder.
+        with transaction.atomic():
+            sent += _hold_reminders_batch(holds[start:start + 200], keys[start:start + 200],
+                                          done, sups_by_site)
+    return sent
+
+
+def _hold_reminders_batch(holds, keys, done, sups_by_site) -> int:
+    sent = 0
     for hold, key in zip(holds, keys, strict=True):
         days = int(key.rsplit(":", 1)[1][:-1])
         case = hold.case
