@@ -2,8 +2,9 @@
 
 For each seed: a synthetic county (diversion.reports.synth) with confounded referral (strong
 unless --mild) and a true conditional OR of 0.40 on re-arrest within 6 months; the
-evaluation's ATT estimate and its 95% interval are compared with truth.json's marginal ATT odds ratio. Prints JSON lines (coverage of
-the ATT and ATE intervals, the unweighted interval's coverage, mean bias on the log scale).
+evaluation's ATT estimate and its 95% interval are compared with truth.json's marginal ATT
+odds ratio. Prints JSON lines (coverage of the ATT and ATE intervals, the unweighted
+interval's coverage, mean bias on the log scale).
 
     python bench/bench_recidivism_coverage.py [--seeds 100] [--people 3000]
 """
