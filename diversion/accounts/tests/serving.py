@@ -16,7 +16,9 @@ DIVERSION = str(Path(sys.executable).with_name("diversion"))
 PROD_SECRET = "prod-test-secret-" + "k" * 48
 # Variables of the caller's environment that would leak into the child's settings.
 _SCRUB = ("DATABASE_URL", "DIVERSION_ENV", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG",
-          "ALLOWED_HOSTS", "DIVERSION_VAR_DIR", "TASKS_BACKEND", "DJANGO_SETTINGS_MODULE")
+          "ALLOWED_HOSTS", "DIVERSION_VAR_DIR", "TASKS_BACKEND", "DJANGO_SETTINGS_MODULE",
+          # Set by the browser tests for Playwright's event loop; never in a served process.
+          "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def child_env(**overrides: str) -> dict[str, str]:
