@@ -52,24 +52,37 @@ def browser():
 
 @pytest.fixture(scope="session")
 def live_server(request):
-    """pytest-django's live server, answering one request at a time.
+    """pytest-django's live server, running one request's Django code at a time.
 
-    With SQLite the test database lives in memory and the server shares the test's one
-    connection; a threaded server (the default) then runs two requests on it at once (a
-    page and its service worker's fetch) and SQLite reports the table locked. Persistent
-    connections need a threaded server, so each response closes its connection.
+    With SQLite the test database lives in memory and the server's threads share the test's
+    one connection; two requests at once (a page and its service worker's fetch) would use it
+    together and SQLite reports the table locked. Connections are still read in parallel
+    threads: chromium opens spare connections that may never send a request, and a server
+    reading one at a time would wait on them.
     """
-    from django.core.servers.basehttp import WSGIServer
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
     from django.test import testcases
     from pytest_django.live_server_helper import LiveServer
 
-    class SerialWSGIServer(WSGIServer):
-        def __init__(self, *args, connections_override=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.connections_override = connections_override or {}
+    class OneAppCallAtATime(ThreadedWSGIServer):
+        def set_app(self, application):
+            lock = threading.Lock()
+
+            def serial(environ, start_response):
+                with lock:
+                    response = application(environ, start_response)
+                    try:
+                        return list(response)
+                    finally:  # request_finished: Django closes what the request opened
+                        if hasattr(response, "close"):
+                            response.close()
+
+            super().set_app(serial)
 
     class SerialLiveServerThread(testcases.LiveServerThread):
-        server_class = SerialWSGIServer
+        server_class = OneAppCallAtATime
 
     original = testcases.LiveServerThread
     testcases.LiveServerThread = SerialLiveServerThread
@@ -116,6 +129,11 @@ def new_page(browser, live_server, transactional_db):
         page = context.new_page()
         page.js_errors = []
         page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        # What the Content-Security-Policy refused (an inline style or script) shows as a
+        # console error: a page that relies on it looks or works differently than intended.
+        page.csp_errors = []
+        page.on("console", lambda msg: msg.type == "error" and "Content Security Policy"
+                in msg.text and page.csp_errors.append(msg.text))
         return page
 
     yield make
@@ -139,8 +157,15 @@ def sign_in(page, user, password: str | None = None) -> None:
 def shot(page, journey: str, step: str) -> None:
     """A viewport-only PNG of what the person sees at this step."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{journey}-{step}.png"), full_page=False,
-                    animations="disabled", caret="hide")
+    path = SHOTS / f"{journey}-{step}.png"
+    page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+    if os.environ.get("SCREENSHOTS") == "1":
+        # Committed pictures stay small: a 64-colour palette is plenty for plain pages.
+        from PIL import Image
+
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+        small.save(path, optimize=True)
 
 
 def axe_check(page, name: str) -> list[dict]:
@@ -171,34 +196,47 @@ _LCP_JS = """() => new Promise(resolve => {
     setTimeout(() => resolve(lcp), 100);
 })"""
 _WEIGHT_JS = """() => {
+    // Bytes this step brought over the wire: the document itself when it is new, then every
+    // resource since the last measurement (htmx answers included); the vendor bundle is left
+    // out. A step inside the same document (an htmx swap) has no paint of its own.
+    const fresh = !window.__benchMeasured;
     const nav = performance.getEntriesByType('navigation')[0];
-    let bytes = nav ? nav.transferSize || nav.encodedBodySize : 0;
+    let bytes = fresh && nav ? nav.transferSize || nav.encodedBodySize : 0;
     for (const r of performance.getEntriesByType('resource')) {
         if (r.name.includes('/static/vendor/')) continue;
         bytes += r.transferSize || r.encodedBodySize || 0;
     }
-    return bytes;
+    performance.clearResourceTimings();
+    window.__benchMeasured = true;
+    return {bytes, fresh};
 }"""
 
 
 def measure(page, name: str) -> dict | None:
-    """With BENCH=1: the page's bytes over the wire (the vendor bundle left out) and its
-    largest contentful paint, appended to var/bench/pages.jsonl."""
+    """With BENCH=1: the page's bytes over the wire (the vendor bundle left out) and, for a
+    new document, its largest contentful paint; appended to var/bench/pages.jsonl."""
     if not BENCH:
         return None
     page.wait_for_load_state("load")
-    figures = {"page": name, "bytes": page.evaluate(_WEIGHT_JS),
-               "lcp_ms": round(page.evaluate(_LCP_JS), 1), "at": time.time()}
+    weight = page.evaluate(_WEIGHT_JS)
+    lcp = round(page.evaluate(_LCP_JS), 1) if weight["fresh"] else None
+    figures = {"page": name, "bytes": weight["bytes"], "lcp_ms": lcp, "at": time.time()}
     BENCH_FILE.parent.mkdir(parents=True, exist_ok=True)
     with BENCH_FILE.open("a") as f:
         f.write(json.dumps(figures) + "\n")
     return figures
 
 
-def visit(page, journey: str, step: str, *, a11y: bool = True) -> None:
-    """Every journey page: weight and speed (bench mode), axe, then a screenshot."""
+def visit(page, journey: str, step: str, *, a11y: bool = True, at=None) -> None:
+    """Every journey page: weight and speed (bench mode), axe, then a screenshot (of the part
+    AT shows, when the step changed only part of a long page)."""
     page.wait_for_load_state()
+    assert page.csp_errors == [], f"{journey}-{step}: {page.csp_errors}"
     measure(page, f"{journey}-{step}")
     if a11y:
         axe_check(page, f"{journey}-{step}")
+        page.wait_for_timeout(50)
+        page.csp_errors.clear()  # axe's own probes (it sets styles to measure) are not the page's
+    if at is not None:
+        at.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, journey, step)

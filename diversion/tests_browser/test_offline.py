@@ -26,7 +26,9 @@ def test_it_queues_a_referral_without_signal_and_sends_it_once_back_online(new_p
     fill_referral(page, given="Iris", family="Nakamura")
     submit = page.get_by_role("button", name=SUBMIT)
     submit.scroll_into_view_if_needed()
+    # The signal drops, perhaps while the name lookup is still on its way.
     page.context.set_offline(True)
+    expect(submit).to_be_enabled()
     submit.click()
 
     status = page.locator("#offline-status")

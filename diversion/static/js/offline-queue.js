@@ -159,6 +159,12 @@
     keyField.value = global.crypto.randomUUID();
   }
   global.addEventListener("online", trySend);
+  // A lookup in flight when the signal drops may never end, and htmx keeps the submit button
+  // disabled until it does: give the button back, so the referral can be kept (queued).
+  global.addEventListener("offline", function () {
+    var buttons = document.querySelectorAll("#intake form.referral-form button[type=submit]");
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = false;
+  });
   if (global.navigator.serviceWorker) {
     global.navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "referral-sent") shown(event.data.entry, event.data.html);
