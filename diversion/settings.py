@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "diversion.accounts.middleware.SessionLifetimeMiddleware",
     "diversion.accounts.middleware.MfaRequiredMiddleware",
+    # 403/404 on a URL with an id, for a signed-in user: an audit event "denied".
+    "diversion.audit.middleware.DeniedAccessAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "diversion.accounts.middleware.NoStoreMiddleware",
     "diversion.accounts.security.SecurityHeadersMiddleware",
@@ -221,6 +223,7 @@ DIVERSION_DEFAULT_SITE = env_str("DIVERSION_DEFAULT_SITE", "multnomah")
 DIVERSION_INACTIVE_AFTER_DAYS = env_int("DIVERSION_INACTIVE_AFTER_DAYS", 90, minimum=1)
 DIVERSION_CASELOAD_WARN = env_int("DIVERSION_CASELOAD_WARN", 20, minimum=1)
 DIVERSION_CASELOAD_MAX = env_int("DIVERSION_CASELOAD_MAX", 25, minimum=1)
+DIVERSION_PLAN_REVIEW_DAYS = env_int("DIVERSION_PLAN_REVIEW_DAYS", 90, minimum=1)
 
 # Logs carry ids and actions, never names, dates of birth or notes.
 LOGGING = {
@@ -233,6 +236,8 @@ LOGGING = {
         # Request logs would carry query strings; the audit log is the record of access.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": env_str("LOG_LEVEL_SERVER", "WARNING")},
+        # One line per queued email is noise; failures still show.
+        "django_tasks": {"level": "WARNING"},
         # Lockouts are written to the database and the audit log; no chatter per sign-in.
         "axes": {"level": "WARNING"},
     },

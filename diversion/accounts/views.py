@@ -13,6 +13,9 @@ _HOME = {
     Role.OFFICER: "referrals:new",
     Role.CASE_MANAGER: "cases:mine",
     Role.SUPERVISOR: "cases:mine",
+    Role.PROSECUTOR: "cases:holds",
+    Role.OPS_TEAM: "partners:meetings",
+    Role.EVALUATOR: "reports:index",
 }
 
 
