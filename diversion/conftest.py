@@ -9,10 +9,10 @@ CHROMIUM = "/usr/bin/chromium"
 NO_BROWSER = "browser tests skipped: /usr/bin/chromium not found; apt-get install chromium"
 
 
-def pytest_report_header(config):
+def pytest_terminal_summary(terminalreporter):
+    # Said once at the end, however quiet the run (-q) and however many workers (-n).
     if not os.access(CHROMIUM, os.X_OK):
-        return NO_BROWSER
-    return None
+        terminalreporter.write_line(NO_BROWSER)
 
 
 def pytest_configure(config):
