@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from diversion.accounts.models import ApiToken, User
+from diversion.accounts.services import user_disable, user_set_role
 
 
 @admin.register(User)
@@ -11,6 +12,19 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (
         ("Program", {"fields": ("site", "role", "agency", "phone")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # Role and deactivation go through the services: the role's group stays in step,
+        # a deactivated user's sessions and tokens end now, and both are audited.
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_disable(user=obj, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        # After the form's own group list is saved, so the role's group is not wiped by it.
+        super().save_related(request, form, formsets, change)
+        if "role" in form.changed_data or not change:
+            user_set_role(user=form.instance, role=form.instance.role, actor=request.user)
 
 
 @admin.register(ApiToken)
