@@ -46,6 +46,22 @@ class Site(Timestamped):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        from diversion import eligibility
+
+        registry = eligibility.Registry.default()
+        if self.rule_set_site not in registry.sites():
+            known = ", ".join(registry.sites())
+            raise ValidationError({"rule_set_site": f"No rule-set files for "
+                                   f"{self.rule_set_site!r}; known: {known}."})
+        if self.pinned_rule_set:
+            try:
+                pinned = registry.get(self.pinned_rule_set)
+            except eligibility.InvalidInput:
+                raise ValidationError({"pinned_rule_set": "No rule set with this id."})
+            if pinned.site != self.rule_set_site:
+                raise ValidationError({"pinned_rule_set": "This rule set belongs to another site."})
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
