@@ -53,10 +53,17 @@ def consents_allowing(*, person_ids, recipient_role: str, recipient_org, categor
 
 
 def get_person_for_consent(user, pk: int) -> Person:
-    """The access helper for a person's consents and accounting: their site's case team."""
+    """The access helper for a person's consents and accounting: their site's supervisors and
+    administrators, and the case manager who carries one of the person's cases."""
     if not (user.is_authenticated and user.role in CONSENT_ROLES and user.site_id):
         raise Http404("No such person.")
-    person = Person.objects.filter(pk=pk, site_id=user.site_id).first()
+    people = Person.objects.filter(pk=pk, site_id=user.site_id)
+    if user.role == Role.CASE_MANAGER:
+        # A case manager: only the people of their own caseload (like get_case_for_user).
+        from diversion.cases.selectors import cases_visible_to
+
+        people = people.filter(cases__in=cases_visible_to(user=user)).distinct()
+    person = people.first()
     if person is None:
         raise Http404("No such person.")
     return person
