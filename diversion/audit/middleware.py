@@ -1,9 +1,10 @@
 """Refused requests are audited: one place for every page and API endpoint.
 
 A signed-in user whose request for a record by id (an id in the URL pattern or in the
-query string) is answered 404 or 403 leaves an AuditEvent with outcome "denied": who, which URL name, which record (the last id of the
-URL, e.g. the goal of /cases/1/goals/7/), the ids of the URL and of the query string,
-the method and the status. The access helpers (`get_case_for_user`,
+query string) is answered 404 or 403 leaves an AuditEvent with outcome "denied": who,
+which URL name, which record (the last id of the URL, e.g. the goal of
+/cases/1/goals/7/), the ids of the URL and of the query string, the method and the
+status. The access helpers (`get_case_for_user`,
 `get_referral_for_user`, ...) stay pure reads; this catches them all, including ids
 they never see (a goal of another case answered by `get_object_or_404`, `?case=` of the
 directory). Nothing of the request body is kept; unknown paths are not audited.
