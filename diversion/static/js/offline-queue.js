@@ -142,14 +142,14 @@
     var form = event.target.closest && event.target.closest("form.referral-form");
     if (form) keep(form);
   });
-  // Known to be offline before sending: keep it without trying.
+  // Known to be offline before sending: keep it without trying. Other requests of the form
+  // (the name lookup) cannot succeed either; skipped, they leave the submit button enabled.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.target.closest && event.target.closest("form.referral-form");
-    if (form && event.detail.requestConfig && event.detail.requestConfig.verb === "post"
-        && global.navigator.onLine === false) {
-      event.preventDefault();
-      keep(form);
-    }
+    if (!form || global.navigator.onLine !== false) return;
+    event.preventDefault();
+    var config = event.detail.requestConfig;
+    if (config && config.verb === "post") keep(form);
   });
   // The service worker may show a copy of the form kept from an earlier visit: give every
   // load its own key, so two referrals typed offline never share one.
