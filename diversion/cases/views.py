@@ -5,6 +5,7 @@ redirected (or shown again with its errors, status 400)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,7 +39,6 @@ from diversion.cases.selectors import (
     get_hold_for_user,
     holds_visible_to,
     on_call_shifts,
-    plan_review_due,
 )
 from diversion.consent.models import NOTICE_2_32
 from diversion.consent.services import disclose_hold_status
@@ -103,19 +103,30 @@ def caseloads(request):
     }, status=400 if form.errors else 200)
 
 
-@login_required
-def holds(request):
-    """The prosecutor's view: every hold of the site with its arrest date, due date and
-    outcome. Nothing clinical is read or shown here."""
-    _require(request.user, {Role.PROSECUTOR} | _SUPERVISORS)
-    items = list(holds_visible_to(user=request.user)[:LIST_LIMIT])
+HOLDS_PER_PAGE = 50
+
+
+def _holds_page(request, **extra):
+    """The holds page: the site's holds by due date, HOLDS_PER_PAGE at a time, with a count.
+    Only the shown holds are logged as disclosures."""
+    qs = holds_visible_to(user=request.user).order_by("due_at", "pk")
+    page = Paginator(qs, HOLDS_PER_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
     # 42 CFR Part 2: each hold shown under a consent is logged with the §2.32 notice.
     disclosed = disclose_hold_status(request.user, items)
-    return render(request, "cases/holds.html", {
-        "holds": items, "tz": request.user.site.tz,
-        "can_decide": request.user.role == Role.PROSECUTOR, "form": HoldDecisionForm(),
-        "disclosed": disclosed, "notice": NOTICE_2_32,
-    })
+    return {
+        "holds": items, "page": page, "total": page.paginator.count,
+        "tz": request.user.site.tz, "can_decide": request.user.role == Role.PROSECUTOR,
+        "form": HoldDecisionForm(), "disclosed": disclosed, "notice": NOTICE_2_32, **extra,
+    }
+
+
+@login_required
+def holds(request):
+    """The prosecutor's view: the site's holds by due date, a page at a time, with arrest
+    date, due date and outcome. Nothing clinical is read or shown here."""
+    _require(request.user, {Role.PROSECUTOR} | _SUPERVISORS)
+    return render(request, "cases/holds.html", _holds_page(request))
 
 
 @login_required
@@ -134,12 +145,8 @@ def hold_decide(request, pk: int):
         else:
             messages.success(request, _("Decision recorded for hold #%(n)d.") % {"n": hold.pk})
             return redirect("cases:holds")
-    items = list(holds_visible_to(user=request.user)[:LIST_LIMIT])
-    disclosed = disclose_hold_status(request.user, items)
-    return render(request, "cases/holds.html", {
-        "holds": items, "tz": request.user.site.tz, "can_decide": True, "form": form,
-        "disclosed": disclosed, "notice": NOTICE_2_32,
-        "form_hold": hold.pk}, status=400)
+    return render(request, "cases/holds.html",
+                  _holds_page(request, form=form, form_hold=hold.pk), status=400)
 
 
 @login_required
@@ -167,10 +174,14 @@ def on_call(request):
 
 # --- the case ------------------------------------------------------------------------------
 
-def _assessment_block(case, kind: str) -> dict:
-    draft = Assessment.objects.filter(case=case, kind=kind, completed_at__isnull=True).first()
-    done = list(Assessment.objects.filter(case=case, kind=kind, completed_at__isnull=False)
-                .order_by("-completed_at"))
+def _assessment_block(case, kind: str, assessments=None) -> dict:
+    """ASSESSMENTS: the case's assessments read once for both kinds (None: read them here)."""
+    if assessments is None:
+        assessments = list(Assessment.objects.filter(case=case))
+    mine = [a for a in assessments if a.kind == kind]
+    draft = next((a for a in mine if a.completed_at is None), None)
+    done = sorted((a for a in mine if a.completed_at is not None),
+                  key=lambda a: a.completed_at, reverse=True)
     if draft is not None:
         definition = form_get(draft.form_id, draft.form_version)
         answers = draft.answers
@@ -185,6 +196,16 @@ def _assessment_block(case, kind: str) -> dict:
             "rows": assessment_fields(definition, answers), "completed": completed}
 
 
+def _review_due(case, reviews: list, goals: list):
+    """plan_review_due() from the rows the page reads anyway (no query of its own)."""
+    if reviews:
+        return reviews[0].next_review_due
+    if not goals:
+        return None
+    first = min(goals, key=lambda g: (g.created_at, g.pk))
+    return first.created_at.astimezone(case.site.tz).date() + services.plan_review_interval()
+
+
 def _context(request, case, **forms) -> dict:
     user = request.user
     tz = case.site.tz
@@ -192,17 +213,19 @@ def _context(request, case, **forms) -> dict:
     can_write = user.role in WRITER_ROLES and case.is_open and (
         user.role != Role.CASE_MANAGER or case.case_manager_id == user.pk)
     hold = getattr(case, "hold", None)
-    goals = case.goals.prefetch_related(
-        Prefetch("steps", queryset=GoalStep.objects.order_by("created_at", "pk")))
+    goals = list(case.goals.prefetch_related(
+        Prefetch("steps", queryset=GoalStep.objects.order_by("created_at", "pk"))))
+    reviews = list(case.plan_reviews.select_related("reviewed_by")[:10])
+    assessments = list(Assessment.objects.filter(case=case))
     ctx = {
         "case": case, "hold": hold, "tz": tz, "can_write": can_write,
         "is_supervisor": user.role in _SUPERVISORS,
         "contacts": case.contacts.select_related("recorded_by")[:50],
         "monthly": case.monthly_statuses.all()[:12],
-        "urgent": _assessment_block(case, AssessmentKind.URGENT_NEEDS),
-        "psychosocial": _assessment_block(case, AssessmentKind.PSYCHOSOCIAL),
-        "goals": goals, "reviews": case.plan_reviews.select_related("reviewed_by")[:10],
-        "review_due": plan_review_due(case),
+        "urgent": _assessment_block(case, AssessmentKind.URGENT_NEEDS, assessments),
+        "psychosocial": _assessment_block(case, AssessmentKind.PSYCHOSOCIAL, assessments),
+        "goals": goals, "reviews": reviews,
+        "review_due": _review_due(case, reviews, goals),
         "assignments": case.assignments.select_related("case_manager").order_by("-started_at"),
         "hold_decisions": hold.decisions.select_related("decided_by") if hold else [],
         "contact_form": ContactForm(tz=tz, initial={"at": now_local.strftime("%Y-%m-%dT%H:%M"),
