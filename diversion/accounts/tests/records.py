@@ -35,7 +35,7 @@ def directory(site) -> Service:
     return service
 
 
-def caseload(site, *, officer, case_manager, text=lambda field: "") -> dict:
+def caseload(site, *, officer, case_manager, text=lambda field: f"Synthetic {field}") -> dict:
     """An open case of CASE_MANAGER (referred by OFFICER) with a contact, both assessments
     (urgent needs completed, psychosocial a draft), a goal with a step, a plan review, a
     service referral, three consents (officer, prosecutor, Operations Team) and an exited
