@@ -11,13 +11,13 @@ import csv
 import io
 from collections.abc import Iterable
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+from diversion.lib import safe_csv
 
 
 def neutralise(value):
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
+    """Text through `diversion.lib.safe_csv.neutralise` (one rule for every export); numbers,
+    dates and blanks as they are, so spreadsheets keep their types."""
+    return safe_csv.neutralise(value) if isinstance(value, str) else value
 
 
 def _cells(rows: list[dict], columns: list[str] | None):

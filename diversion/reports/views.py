@@ -180,7 +180,10 @@ def extract(request):
     site = selectors.get_report_site_for_user(request.user)
     data = services.extract_export(site=site, actor=request.user)
     stamp = timezone.localdate().isoformat()
-    response = HttpResponse(data["rows"].to_csv(index=False),
+    # Text cells pass through the same formula neutraliser as every other export.
+    rows = data["rows"].apply(lambda col: col.map(exports.neutralise)
+                              if col.dtype == object else col)
+    response = HttpResponse(rows.to_csv(index=False),
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="evaluator-extract-{stamp}.csv"'
     return response
