@@ -223,6 +223,9 @@ DIVERSION_DEFAULT_SITE = env_str("DIVERSION_DEFAULT_SITE", "multnomah")
 DIVERSION_INACTIVE_AFTER_DAYS = env_int("DIVERSION_INACTIVE_AFTER_DAYS", 90, minimum=1)
 DIVERSION_CASELOAD_WARN = env_int("DIVERSION_CASELOAD_WARN", 20, minimum=1)
 DIVERSION_CASELOAD_MAX = env_int("DIVERSION_CASELOAD_MAX", 25, minimum=1)
+# Years personal data is kept after a case exits (or after a referral that never became a
+# case); then `diversion tick` purges it (diversion/accounts/retention.py).
+DIVERSION_RETENTION_YEARS = env_int("DIVERSION_RETENTION_YEARS", 7, minimum=1)
 DIVERSION_PLAN_REVIEW_DAYS = env_int("DIVERSION_PLAN_REVIEW_DAYS", 90, minimum=1)
 
 # Logs carry ids and actions, never names, dates of birth or notes.

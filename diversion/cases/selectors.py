@@ -78,7 +78,11 @@ def holds_visible_to(*, user):
     administrators. Only hold facts are read from here, never clinical detail."""
     if user.role not in (Role.PROSECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR):
         return ProsecutionHold.objects.none()
-    return (ProsecutionHold.objects.filter(case__site_id=user.site_id)
+    qs = ProsecutionHold.objects.filter(case__site_id=user.site_id)
+    if user.role == Role.PROSECUTOR:
+        # A declined prosecution leaves the prosecutor's view (docs/security.md, retention).
+        qs = qs.exclude(status=HoldStatus.DECLINED)
+    return (qs
             .select_related("case", "case__person", "case__referral")
             .order_by(F("resolved_at").desc(nulls_first=True), "due_at", "pk"))
 

@@ -49,6 +49,11 @@ class Person(Timestamped):
         help_text="Set when a reviewer confirmed this record is a duplicate of another: its "
         "referrals and cases now point there. Cleared if the merge is undone.",
     )
+    purged_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the retention period ended and the personal data was purged; the row "
+        "stays as a tombstone (diversion/accounts/retention.py).",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["site", "date_of_birth"], name="person_site_dob_idx")]

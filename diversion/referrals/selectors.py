@@ -2,7 +2,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from diversion.accounts.models import Role
-from diversion.cases.models import OPEN_STATUSES, Case
+from diversion.cases.models import OPEN_STATUSES, Case, HoldStatus
 from diversion.people.models import Person, ProtectionOrder
 from diversion.referrals.models import Referral
 
@@ -33,7 +33,9 @@ def referrals_visible_to(*, user):
     if user.role in _SITE_WIDE:
         return qs
     if user.role == Role.OFFICER:
-        return qs.filter(officer=user)
+        # Once prosecution is declined the arrest referral leaves the police's view
+        # (docs/security.md, retention): list, detail and API answer as if it never was.
+        return qs.filter(officer=user).exclude(case__hold__status=HoldStatus.DECLINED)
     return qs.none()
 
 
