@@ -222,27 +222,70 @@ class Checked:
         return {k: v[index] for k, v in self.data.items()}
 
 
-def read_table(data: bytes, kind: str) -> Table:
-    """Split a whole file into columns. Raises HeaderError for a missing column or a file
-    that is not UTF-8 (its line named); a row with more fields than the header is an error."""
+def read_tables(data: bytes, kind: str, chunk: int = 50_000):
+    """The file's rows as Tables of at most ``chunk`` rows, in file order. Raises HeaderError
+    (before any Table) for a missing column or a file that is not UTF-8 (its line named); a
+    row with more fields than the header is an error of its Table.
+
+    The usual file (one line per row, no blank line, no quoted line break) is read chunk by
+    chunk by pandas' C parser, so memory stays bounded; any other is read whole by the csv
+    module, row by row, as csv.DictReader reads it."""
     columns, _ = KINDS[kind]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HeaderError(RowError(data[:exc.start].count(b"\n") + 1, "record_id",
                                    "the file is not UTF-8 text")) from None
-    fast = _read_regular(text)
-    if fast is not None:
-        header, cols, lines, errors = fast
-        multiline = False
-    else:
-        header, cols, lines, errors, multiline = _read_rows(text)
+    first_line = text[:text.find("\n") + 1 or len(text)]
+    if first_line.count('"') % 2:  # a quoted line break in the header
+        first_line = text
+    header = next(csv.reader(io.StringIO(first_line, newline="")), [])
     missing = [c for c in columns if c not in header]
     if missing:
         raise HeaderError(RowError(1, missing[0], "column missing from the header (need: "
                                    + ", ".join(columns) + ")"))
+    strip = _edge_space(text)
+    del text
+    done = 0
+    if _regular(data, header):
+        try:
+            for part in _read_regular(data, header, chunk):
+                yield _columns(part, header, columns, strip)
+                done += len(part[1])
+            return
+        except (pd.errors.ParserError, _Irregular):
+            pass  # a row wider than the header: the csv module reads the rest
+    header, cols, lines, errors, multiline = _read_rows(data.decode("utf-8-sig"))
+    table = _columns((cols, lines, errors), header, columns, strip or multiline)
+    rest = np.flatnonzero(table.lines > done + 1)
+    for start in range(0, len(rest), chunk):
+        part = table.take(rest[start:start + chunk])
+        if start == 0:
+            part.errors = [e for e in table.errors if e.line > done + 1]
+        yield part
+    if not len(rest) and table.errors:
+        yield Table({c: np.empty(0, dtype=object) for c in columns},
+                    np.empty(0, dtype=np.int64), [e for e in table.errors if e.line > done + 1])
+
+
+class _Irregular(Exception):
+    pass
+
+
+def _regular(data: bytes, header: list) -> bool:
+    """One physical line per row and no blank line (so a row's line is its index + 2)?"""
+    if not header or len(set(header)) != len(header):
+        return False
+    if data.count(b"\r") != data.count(b"\r\n") or b"\n\n" in data or b"\n\r\n" in data:
+        return False
+    if b'"' in data:  # a quoted field spans lines only if some line has an odd number of "
+        return not any(line.count(b'"') % 2 for line in data.split(b"\n"))
+    return True
+
+
+def _columns(part, header, columns, strip) -> Table:
+    cols, lines, errors = part
     where = {name: i for i, name in enumerate(header)}  # a repeated name: the last one wins
-    strip = multiline or _edge_space(text)
     out = {}
     for name in columns:
         values = cols[where[name]]
@@ -262,34 +305,31 @@ def _edge_space(text: str) -> bool:
     if not text.isascii():
         return True
     for c in " \t\x0b\x0c\x1c\x1d\x1e\x1f":
-        if c in text and (text.startswith(c) or any(
+        if c in text and (text.startswith(c) or text.endswith(c) or any(
                 p in text for p in ("," + c, c + ",", '"' + c, c + '"', "\n" + c, c + "\n",
                                     c + "\r"))):
             return True
     return False
 
 
-def _read_regular(text: str):
-    """The usual file (one line per row, no blank lines, no row wider than the header) read
-    by pandas' C parser; None when the file is not that (then ``_read_rows`` reads it)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or reader.line_num != 1 or len(set(header)) != len(header):
-        return None
-    if text.count("\r") != text.count("\r\n"):
-        return None
-    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    try:
-        df = pd.read_csv(io.StringIO(text), header=None, skiprows=1, dtype=str,
-                         na_filter=False, index_col=False, engine="c")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return None
+def _read_regular(data: bytes, header: list, chunk: int):
+    """Chunks (columns, lines, []) of a regular file, by pandas' C parser."""
     width = len(header)
-    if len(df) != n_lines - 1 or df.shape[1] > width:
-        return None
-    cols = [df[c].to_numpy(dtype=object) for c in df.columns]
-    cols += [np.full(len(df), "", dtype=object)] * (width - df.shape[1])
-    return header, cols, np.arange(2, len(df) + 2, dtype=np.int64), []
+    first = 2
+    frames = pd.read_csv(io.BytesIO(data), header=None, skiprows=1, dtype=str,
+                         na_filter=False, index_col=False, engine="c", encoding="utf-8-sig",
+                         chunksize=chunk, skip_blank_lines=False)
+    try:
+        for df in frames:
+            if df.shape[1] > width:
+                raise _Irregular
+            n = len(df)
+            cols = [df[c].to_numpy(dtype=object) for c in df.columns]
+            cols += [np.full(n, "", dtype=object)] * (width - df.shape[1])
+            yield cols, np.arange(first, first + n, dtype=np.int64), []
+            first += n
+    except pd.errors.EmptyDataError:
+        return
 
 
 def _read_rows(text: str):

@@ -25,7 +25,7 @@ from diversion.reports.importing import (
     HeaderError,
     Progress,
     RowError,
-    read_table,
+    read_tables,
     utc_datetimes,
     utc_text,
     validate,
@@ -179,20 +179,19 @@ def _first_in_file(rows: dict, seen: dict[str, str], result: ImportResult) -> np
     return keep
 
 
+def _count_lines(path) -> int:
+    with open(path, "rb") as fh:
+        return max(sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+                   - 1, 0)
+
+
 def _run(*, site, path, kind, actor, strict, stream, store) -> ImportResult:
     """Read, check column by column and store chunk by chunk, in the caller's transaction."""
     result = ImportResult(kind=kind)
+    progress = Progress(_count_lines(path), stream=stream, label=f"import {kind}")
+    seen: dict[str, str] = {}
     try:
-        table = read_table(Path(path).read_bytes(), kind)
-    except HeaderError as exc:
-        result.errors.append(exc.error)
-        table = None
-    if table is not None:
-        result.errors.extend(table.errors)
-        progress = Progress(len(table), stream=stream, label=f"import {kind}")
-        seen: dict[str, str] = {}
-        for start in range(0, len(table), CHUNK):
-            part = table.take(slice(start, start + CHUNK))
+        for part in read_tables(Path(path).read_bytes(), kind, CHUNK):
             checked = validate(part, kind)
             result.errors.extend(checked.errors)
             keep = _first_in_file(checked.data, seen, result)
@@ -200,7 +199,9 @@ def _run(*, site, path, kind, actor, strict, stream, store) -> ImportResult:
             if len(rows["line"]):
                 store(rows, result)
             progress.advance(len(part))
-        progress.close()
+    except HeaderError as exc:
+        result.errors.append(exc.error)
+    progress.close()
     result.errors.sort(key=lambda e: e.line)
     if strict and result.errors:
         raise ImportAborted(result)

@@ -5,17 +5,19 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diversion.reports import synth
 from diversion.reports.importing import (
+    Checked,
     RowError,
     _Bad,
     parse_arrest,
     parse_referral,
-    read_table,
+    read_tables,
     validate,
 )
 from diversion.reports.models import ArrestRecord, ProgramRecord
@@ -48,8 +50,10 @@ def reference(data: bytes, kind: str):
     return errors, good
 
 
-def columnwise(data: bytes, kind: str):
-    checked = validate(read_table(data, kind), kind)
+def columnwise(data: bytes, kind: str, chunk: int = 50_000):
+    parts = [validate(t, kind) for t in read_tables(data, kind, chunk)]
+    checked = Checked({k: np.concatenate([p.data[k] for p in parts]) for k in parts[0].data},
+                      [e for p in parts for e in p.errors])
     return [(e.line, e.field, e.message) for e in checked.errors], checked
 
 
@@ -301,3 +305,17 @@ def test_a_file_that_is_not_utf8_stores_nothing_and_names_the_line(site, tmp_pat
     assert [(e.line, e.field, e.message) for e in result.errors] == [
         (2, "record_id", "the file is not UTF-8 text")]
     assert not ArrestRecord.objects.exists() and not ProgramRecord.objects.exists()
+
+
+@pytest.mark.parametrize("chunk", [2, 3, 50_000])
+def test_a_wide_row_midway_through_a_regular_file_is_named_and_no_row_is_read_twice(chunk):
+    lines = [",".join(synth.ARREST_COLUMNS)]
+    for i in range(9):
+        row = ARREST | {"record_id": f"A{i}"}
+        lines.append(",".join(row.values()) + (",extra" if i == 5 else ""))
+    data = ("\n".join(lines) + "\n").encode()
+    got, checked = columnwise(data, "arrests", chunk)
+    want, good = reference(data, "arrests")
+    assert got == want == [(7, "record_id", "the row has more fields than the header")]
+    assert list(checked.data["line"]) == sorted(good) == [2, 3, 4, 5, 6, 8, 9, 10]
+    assert list(checked.data["record_id"]) == ["A0", "A1", "A2", "A3", "A4", "A6", "A7", "A8"]
