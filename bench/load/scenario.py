@@ -6,7 +6,8 @@
 PostgreSQL: LOAD_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/dv_load (created if
 missing, kept between runs so the data set is built once). Data: LOAD_PERSONS persons
 (100,000) and LOAD_CASES open cases (1,000) spread over case managers at 25 each, opened
-through the real referral service. Simulated users wait LOAD_THINK seconds on average
+through the real referral service, and LOAD_CONTACTS contacts (200,000) bulk-created over
+them. Simulated users wait LOAD_THINK seconds on average
 (exponential, default 1 s) between requests, like people reading a page.
 
 The mix (issue 6): officers submit referrals 20% (API); case managers 60%: their caseload
@@ -35,6 +36,7 @@ SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 THINK = float(os.environ.get("LOAD_THINK", "1.0"))
 PERSONS = int(os.environ.get("LOAD_PERSONS", "100000"))
 CASES = int(os.environ.get("LOAD_CASES", "1000"))
+CONTACTS = int(os.environ.get("LOAD_CONTACTS", "200000"))
 PER_CASE_MANAGER = 25
 URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dv_load")
 MIX = {"referral": 20, "caseload": 20, "case": 20, "contact": 20, "holds": 10}
@@ -85,6 +87,7 @@ def build(site) -> dict:
                             date_of_birth=testing.fake.date_of_birth(minimum_age=18,
                                                                      maximum_age=70)))
     del shift
+    ensure_contacts(site, managers)
     cases = {m.pk: list(Case.objects.filter(case_manager=m, status__in=OPEN_STATUSES)
                         .values_list("pk", flat=True)) for m in managers}
 
@@ -107,6 +110,36 @@ def build(site) -> dict:
     }
 
 
+def ensure_contacts(site, managers) -> None:
+    """At least CONTACTS contacts over the load's cases (the medium data set: 200,000),
+    bulk-created in the past year; empty notes."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from diversion.cases.models import Case, Contact, ContactKind
+
+    cases = list(Case.objects.filter(site=site, case_manager__in=managers)
+                 .values_list("pk", "case_manager_id"))
+    have = Contact.objects.filter(case__in=[pk for pk, _ in cases]).count()
+    if have >= CONTACTS or not cases:
+        return
+    rng = random.Random(have)
+    now = timezone.now()
+    kinds = list(ContactKind.values)
+    batch = []
+    for i in range(CONTACTS - have):
+        pk, cm = cases[i % len(cases)]
+        batch.append(Contact(site=site, case_id=pk, kind=kinds[i % len(kinds)],
+                             at=now - timedelta(minutes=rng.randint(60, 365 * 1440)),
+                             duration_minutes=15, recorded_by_id=cm))
+        if len(batch) == 5000:
+            with transaction.atomic():
+                Contact.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Contact.objects.bulk_create(batch)
+
+
 def main() -> None:
     ensure_database(URL)
     env = harness.database_env("load", URL)
@@ -120,12 +153,13 @@ def main() -> None:
     site = site_default()
     persons = harness.ensure_persons(site=site, count=PERSONS)
     who = build(site)
-    from diversion.cases.models import Case
+    from diversion.cases.models import Case, Contact
 
     open_cases = Case.objects.filter(site=site).count()
+    contacts = Contact.objects.filter(site=site).count()
     harness.close_connections()
-    print(f"{persons} persons, {open_cases} cases; {USERS} users for {SECONDS:.0f} s, "
-          f"think {THINK} s", file=sys.stderr)
+    print(f"{persons} persons, {open_cases} cases, {contacts} contacts; {USERS} users for "
+          f"{SECONDS:.0f} s, think {THINK} s", file=sys.stderr)
 
     caseload_path = reverse("cases:mine")
     holds_path = reverse("cases:holds")

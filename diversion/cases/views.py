@@ -44,7 +44,9 @@ from diversion.consent.models import NOTICE_2_32
 from diversion.consent.services import disclose_hold_status
 
 _SUPERVISORS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
-LIST_LIMIT = 500
+# A page of the case list: a case manager's whole caseload (at most 25 without an override)
+# fits on the first page; a supervisor pages through the site's open cases, most urgent first.
+CASES_PER_PAGE = 50
 
 
 def _htmx(request) -> bool:
@@ -67,12 +69,14 @@ def _case_managers(site_id):
 def case_list_mine(request):
     """A case manager's open cases, most urgent first (a supervisor sees the whole site)."""
     _require(request.user, WRITER_ROLES | {Role.OPS_TEAM})
-    cases = list(caseload_for(user=request.user)[:LIST_LIMIT])
+    page = Paginator(caseload_for(user=request.user), CASES_PER_PAGE).get_page(
+        request.GET.get("page"))
+    cases = list(page.object_list)
     now = timezone.now()
     for case in cases:
         case.days_without_contact = (now - case.last_seen).days
     return render(request, "cases/list.html", {
-        "cases": cases, "limit": LIST_LIMIT, "tz": request.user.site.tz,
+        "cases": cases, "page": page, "total": page.paginator.count, "tz": request.user.site.tz,
         "show_case_manager": request.user.role != Role.CASE_MANAGER,
     })
 

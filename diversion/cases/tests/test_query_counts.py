@@ -57,3 +57,20 @@ def test_the_holds_page_shows_50_a_page_by_due_date_with_the_count(client, perso
     # A page past the end or not a number shows a page of holds, never an error.
     assert client.get(reverse("cases:holds"), {"page": "x"}).status_code == 200
     assert client.get(reverse("cases:holds"), {"page": 99}).status_code == 200
+
+
+def test_the_supervisors_case_list_shows_50_a_page_most_urgent_first(client, personas,
+                                                                      make_case):
+    now = timezone.now()
+    days = [20] + [5] * 53 + [0]  # one hold due soonest, one due last
+    cases = [make_case(occurred_at=now - timedelta(days=d, hours=1)) for d in days]
+    client.force_login(personas["supervisor"])
+    first = client.get(reverse("cases:mine")).content.decode()
+    second = client.get(reverse("cases:mine"), {"page": 2}).content.decode()
+    assert first.count('<li class="card') == 50 and second.count('<li class="card') == 5
+    assert "1–50 of 55 open cases" in first and "Page 2 of 2" in second
+    # The earliest arrest has the hold due soonest: first page; the latest: second page.
+    by_due = sorted(cases, key=lambda c: c.hold.due_at)
+    assert f'href="{reverse("cases:detail", args=[by_due[0].pk])}"' in first
+    assert f'href="{reverse("cases:detail", args=[by_due[-1].pk])}"' in second
+    assert f'href="{reverse("cases:detail", args=[by_due[-1].pk])}"' not in first
