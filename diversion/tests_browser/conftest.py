@@ -96,18 +96,9 @@ def live_server(request):
 
 @pytest.fixture
 def site(transactional_db):
-    """The default site, made again after each transactional test's flush (the first
-    migration made it once)."""
-    from importlib import import_module
+    from diversion.conftest import default_site
 
-    from django.apps import apps
-
-    from diversion.sites.selectors import site_default
-
-    made_by = import_module("diversion.sites.migrations.0002_default_site")
-    made_by.create_default_site(apps, None)
-    made_by.create_role_groups(apps, None)
-    return site_default()
+    return default_site()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from diversion import testing
 from diversion.audit.models import AuditEvent
 from diversion.audit.services import audit_record, audit_verify_chain
 from diversion.people.models import Person
-from diversion.sites.selectors import site_default
 
 
 def _snapshot():
@@ -18,10 +17,9 @@ def _snapshot():
     return people, events
 
 
-def _drill(tmp_path, suffix):
+def _drill(tmp_path, suffix, site):
     from diversion.people.services import person_create
 
-    site = site_default()
     for _ in range(3):
         testing.make_person(site=site)
     path = tmp_path / f"drill.{suffix}"
@@ -39,20 +37,20 @@ def _drill(tmp_path, suffix):
     assert not Person.objects.filter(given_name="After").exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_backup_restore_drill_on_sqlite(tmp_path):
+@pytest.mark.django_db(transaction=True)
+def test_the_backup_restore_drill_on_sqlite(tmp_path, site):
     from django.db import connection
 
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite drill")
-    _drill(tmp_path, "sqlite3")
+    _drill(tmp_path, "sqlite3", site)
     assert (tmp_path / "drill.sqlite3").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_backup_restore_drill_on_postgres(tmp_path):
-    _drill(tmp_path, "dump")
+@pytest.mark.django_db(transaction=True)
+def test_the_backup_restore_drill_on_postgres(tmp_path, site):
+    _drill(tmp_path, "dump", site)
 
 
 @pytest.mark.django_db

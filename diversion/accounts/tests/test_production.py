@@ -166,7 +166,7 @@ def test_it_answers_503_when_the_database_does_not(client):
 _DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_sends_notification_email_from_the_worker_not_the_request(site, personas):
     casey = personas["case_manager"]
     with override_settings(TASKS=_DB_TASKS, TASKS_BACKEND="database"):
@@ -187,7 +187,7 @@ def test_it_sends_notification_email_from_the_worker_not_the_request(site, perso
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_queues_nothing_when_the_transaction_rolls_back(site, personas):
     from django.db import transaction
     from django_tasks_db.models import DBTaskResult

@@ -66,7 +66,7 @@ def test_it_says_when_the_record_is_gone(person):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_real_connections_saving_one_person_one_wins_on_postgres():
     from diversion.sites.models import Site
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from diversion.accounts.models import Role, User
@@ -40,11 +41,11 @@ class Command(BaseCommand):
             self.stderr.write("The demo data set is never loaded in production.")
             raise SystemExit(2)
         # The demo's notification emails would only flood the terminal.
-        settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-        with transaction.atomic():
-            created = self._load()
-        county = self._county()
-        live = self._live_casework()
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            with transaction.atomic():
+                created = self._load()
+            county = self._county()
+            live = self._live_casework()
         self.stdout.write(self.style.SUCCESS(
             "Demo data is synthetic (Faker): no record is about a real person."))
         self.stdout.write(f"Open {settings.SITE_URL}/ and sign in as any of these "
