@@ -1,12 +1,12 @@
 """Parsing and validating the import formats (docs/import-formats.md). No database here.
 
-``read_table`` reads a whole file; ``validate`` checks it column by column (numpy/pandas, no
-Python loop per row on the usual path) and returns a ``Checked``: the valid rows as clean
-columns and a ``RowError(line, field, message)`` per bad row. A row is reported once, with the
-first failing check in the order of the per-row rules below (``parse_arrest`` /
-``parse_referral``), which stay as the reference the column checks must agree with (the tests
-compare both on random rows) and as the fallback for the rare values the fast path leaves
-undecided (dates outside pandas' range, ``nan`` / ``inf`` coordinates).
+``read_tables`` reads a file in chunks; ``validate`` checks a chunk column by column
+(numpy/pandas, no Python loop per row on the usual path) and returns a ``Checked``: the
+valid rows as clean columns and a ``RowError(line, field, message)`` per bad row. A row is
+reported once, with the first failing check in the order of the per-row rules below
+(``parse_arrest`` / ``parse_referral``), which stay as the reference the column checks must
+agree with (the tests compare both on random rows) and as the fallback for the rare values
+the fast path leaves undecided (dates outside pandas' range, ``nan`` / ``inf`` coordinates).
 """
 
 from __future__ import annotations
