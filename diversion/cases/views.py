@@ -251,7 +251,31 @@ def _context(request, case, **forms) -> dict:
 @login_required
 def case_detail(request, pk: int):
     case = get_case_for_user(request.user, pk)
+    if request.user.role == Role.OPS_TEAM:
+        return _case_summary(request, case)
     return render(request, "cases/detail.html", _context(request, case))
+
+
+def _case_summary(request, case):
+    """The Operations Team's view of a case: status and dates, never notes, assessments or
+    the plan. The person's name only under a consent for case summaries, logged as a
+    disclosure with the §2.32 notice; otherwise initials."""
+    from diversion.consent.models import Category
+    from diversion.consent.selectors import consent_allows
+    from diversion.consent.services import disclosure_record
+
+    consent = consent_allows(person=case.person, recipient_role=request.user.role,
+                             recipient_org=request.user.agency_id,
+                             category=Category.CASE_SUMMARY, at=timezone.now())
+    if consent is not None:
+        disclosure_record(consent=consent, recipient=request.user,
+                          category=Category.CASE_SUMMARY, what=f"case #{case.pk}: summary")
+    hold = getattr(case, "hold", None)
+    return render(request, "cases/summary.html", {
+        "case": case, "hold": hold, "consent": consent, "notice": NOTICE_2_32,
+        "tz": case.site.tz,
+        "initials": f"{case.person.given_name[:1]}. {case.person.family_name[:1]}.",
+    })
 
 
 def _respond(request, case, *, ok: bool, message: str = "", **forms):
