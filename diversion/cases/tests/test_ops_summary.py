@@ -33,3 +33,19 @@ def test_the_case_team_still_sees_the_whole_case(personas, make_case):
     client.force_login(personas["case_manager"])
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "CANARY-NOTE-7731" in page
+
+
+def test_a_completed_assessment_shows_the_answers_as_written(personas, make_case):
+    from diversion.cases.services import assessment_save
+
+    case = make_case(occurred_at=timezone.now() - timedelta(days=2))
+    assessment_save(case=case, actor=personas["case_manager"], kind="psychosocial",
+                    answers={"housing": {"wants": "A room near the clinic",
+                                         "situation": "emergency_shelter"},
+                             "physical_health": {"has_primary_care": False}},
+                    completed_at=timezone.now())
+    client = Client()
+    client.force_login(personas["case_manager"])
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "A room near the clinic" in page
+    assert "Has a doctor or clinic: no" in page
