@@ -110,7 +110,9 @@ def test_it_refuses_a_new_decision_on_a_referral_that_does_not_need_review(site,
 
 
 def _case(site, personas, *, opened_at, last_contact_at=None, status=CaseStatus.ENGAGED):
-    person = testing.make_person(site=site)
+    # Names no page text can contain by chance (a Faker "Will" or "Case" could).
+    tag = testing.fake.unique.bothify("??????").capitalize()
+    person = testing.make_person(site=site, given_name=f"Givq{tag}", family_name=f"Famq{tag}")
     referral = Referral.objects.create(
         site=site, person=person, officer=personas["officer"], pathway="arrest",
         occurred_at=opened_at, screening_input=testing.screening_input(), accepted=True)
