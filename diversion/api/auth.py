@@ -1,3 +1,4 @@
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from diversion.api.tokens import token_user
@@ -31,3 +32,21 @@ class _SessionCsrf(APIKeyCookie):
 
     def authenticate(self, request, key):
         return request.user if request.user.is_authenticated else None
+
+
+class RolesOnly(BearerOrSession):
+    """BearerOrSession, then 403 unless the user's role is one of ROLES.
+
+    Checked before the request body is read, so a role that may never use an endpoint is
+    refused as such rather than told what is wrong with its body.
+    """
+
+    def __init__(self, roles):
+        super().__init__()
+        self.roles = frozenset(roles)
+
+    def __call__(self, request):
+        user = super().__call__(request)
+        if user and user.role not in self.roles:
+            raise HttpError(403, "Your role may not use this.")
+        return user

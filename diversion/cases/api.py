@@ -10,11 +10,17 @@ from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from diversion.accounts.models import Role
+from diversion.api.auth import RolesOnly
 from diversion.cases import services
 from diversion.cases.models import Case
-from diversion.cases.selectors import caseload_for, get_case_for_user
+from diversion.cases.selectors import WRITER_ROLES, caseload_for, get_case_for_user
 
 router = Router(tags=["cases"])
+
+# Roles with cases to list: the case team and the Operations Team (summaries).
+_READERS = RolesOnly(WRITER_ROLES | {Role.OPS_TEAM})
+_WRITERS = RolesOnly(WRITER_ROLES)
 
 MAX_ID = 2**63 - 1
 
@@ -85,7 +91,7 @@ def _call(func, **kwargs):
         raise HttpError(403, str(exc))
 
 
-@router.get("/cases", url_name="cases_list",
+@router.get("/cases", url_name="cases_list", auth=_READERS,
             summary="The caller's caseload: open cases, most urgent first")
 def cases_list(request, limit: int = 200):
     limit = max(1, min(limit, 1000))
@@ -99,7 +105,7 @@ def case_detail(request, case_id: int):
 
 
 @router.post("/cases/{case_id}/contacts", url_name="case_contacts", response={201: dict},
-             summary="Record a contact (and, optionally, this month's status)")
+             auth=_WRITERS, summary="Record a contact (and, optionally, this month's status)")
 def case_contact_add(request, case_id: int, payload: ContactIn):
     case = _case(request, case_id, write=True)
     contact = _call(services.contact_record, case=case, actor=request.user, at=payload.at,
@@ -112,6 +118,7 @@ def case_contact_add(request, case_id: int, payload: ContactIn):
 
 
 @router.post("/cases/{case_id}/assessments", url_name="case_assessments", response={201: dict},
+             auth=_WRITERS,
              summary="Save an urgent-needs or psychosocial assessment (a draft without "
                      "completed_at)")
 def case_assessment_save(request, case_id: int, payload: AssessmentIn):

@@ -38,7 +38,8 @@ def person_find_matches(*, site, given_name: str, family_name: str,
         family = fold(family_name)
         initial = fold(given_name)[:1]
         for person in same_dob.filter(name_key__startswith=f"{family}|{initial}")[:limit]:
-            matches.setdefault(person.pk, Match(person, "same family name, initial and date of birth"))
+            matches.setdefault(
+                person.pk, Match(person, "same family name, initial and date of birth"))
     return list(matches.values())[:limit]
 
 

@@ -23,7 +23,11 @@ from diversion.api.helpers import (
 from diversion.api.jsonbody import find_nul
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
-from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
+from diversion.referrals.selectors import (
+    LIST_ROLES,
+    get_referral_for_user,
+    referrals_visible_to,
+)
 from diversion.referrals.services import (
     PersonInput,
     referral_record_choice,
@@ -386,6 +390,8 @@ def referral_create(request):
 )
 def referral_list(request, limit: int = Query(50, ge=1, le=200),
                   offset: int = Query(0, ge=0, le=2**31)):
+    if request.user.role not in LIST_ROLES:
+        raise HttpError(403, "Your role does not use the referral list.")
     qs = referrals_visible_to(user=request.user)
     count = qs.count()
     page = (qs.order_by("-occurred_at", "-id")

@@ -28,6 +28,11 @@ def person_record_facts(*, person: Person) -> dict:
 _SITE_WIDE = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.OPS_TEAM, Role.ADMINISTRATOR}
 
 
+# Roles that may open the list of referrals at all (an evaluator works from de-identified
+# reports, never from the referral list).
+LIST_ROLES = _SITE_WIDE | {Role.OFFICER, Role.PROSECUTOR}
+
+
 def referrals_visible_to(*, user):
     qs = Referral.objects.filter(site_id=user.site_id)
     if user.role in _SITE_WIDE:

@@ -13,7 +13,11 @@ from diversion.cases.models import Case
 from diversion.cases.selectors import cases_visible_to
 from diversion.referrals.forms import COMMON_SUBSTANCES, NEW_PERSON, SUBSTANCE_ROWS, ReferralForm
 from diversion.referrals.models import Decision, Referral
-from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
+from diversion.referrals.selectors import (
+    LIST_ROLES,
+    get_referral_for_user,
+    referrals_visible_to,
+)
 from diversion.referrals.services import referral_record_choice, referral_submit
 
 # Who may take a referral down: the officer on the street, and an administrator (for drills).
@@ -97,6 +101,8 @@ def _form_context(form: ReferralForm) -> dict:
 @login_required
 @require_GET
 def referral_list(request):
+    if request.user.role not in LIST_ROLES:
+        raise PermissionDenied
     latest = Decision.objects.filter(referral=OuterRef("pk")).order_by("-id")
     referrals = (
         referrals_visible_to(user=request.user)

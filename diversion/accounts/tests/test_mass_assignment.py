@@ -50,13 +50,13 @@ def world(site, personas):
         site=site, officer=personas["officer"], data=testing.screening_input(
             occurred_at=(timezone.now() - timezone.timedelta(hours=1)).isoformat()),
         person_input=PersonInput(given_name=testing.fake.first_name(),
-                                 family_name=testing.fake.last_name(),
+                                 family_name=testing.synthetic_surname(),
                                  date_of_birth=testing.fake.date_of_birth(minimum_age=18)))
     again = referral_submit(
         site=site, officer=personas["officer"], data=testing.screening_input(
             occurred_at=(timezone.now() - timezone.timedelta(hours=1)).isoformat()),
         person_input=PersonInput(given_name=testing.fake.first_name(),
-                                 family_name=testing.fake.last_name(),
+                                 family_name=testing.synthetic_surname(),
                                  date_of_birth=testing.fake.date_of_birth(minimum_age=18)))
     # The supervisor's reassignment moves a case of its own (the others keep casey's).
     spare = open_case(site, officer=personas["officer"], case_manager=personas["case_manager"],
@@ -83,7 +83,7 @@ def body_for(name, records, site, personas):
             "%Y-%m-%dT%H:%M"))
     if name == "api:referrals":
         return {**testing.screening_input(), "person": {
-            "given_name": testing.fake.first_name(), "family_name": testing.fake.last_name()}}
+            "given_name": testing.fake.first_name(), "family_name": testing.synthetic_surname()}}
     if name == "api:screenings":
         return testing.screening_input()
     for key in ("case", "goal", "psychosocial", "service_referral", "spare"):

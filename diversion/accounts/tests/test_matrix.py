@@ -84,7 +84,7 @@ def world(site, personas):
     OnCallShift.objects.create(site=site, case_manager=personas["case_manager"],
                                starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8))
     person = PersonInput(given_name=testing.fake.first_name(),
-                         family_name=testing.fake.last_name(),
+                         family_name=testing.synthetic_surname(),
                          date_of_birth=testing.fake.date_of_birth(minimum_age=18))
     referral = referral_submit(site=site, officer=personas["officer"],
                                data=testing.screening_input(

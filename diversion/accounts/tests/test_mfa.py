@@ -108,7 +108,8 @@ def test_it_refuses_a_replayed_code(client, casey, mfa_on, time_machine):
 def test_a_user_without_an_app_must_link_one_before_anything_else(client, casey, mfa_on):
     response = password_step(client, casey)
     assert response["Location"].startswith(reverse("accounts:mfa_setup"))
-    assert client.get(reverse("notifications:inbox"))["Location"].startswith(reverse("accounts:mfa_setup"))
+    inbox = client.get(reverse("notifications:inbox"))
+    assert inbox["Location"].startswith(reverse("accounts:mfa_setup"))
     page = client.get(reverse("accounts:mfa_setup"))
     assert page.status_code == 200
     assert 'id="totp-key"' in page.content.decode()

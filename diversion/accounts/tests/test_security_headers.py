@@ -43,7 +43,7 @@ def test_htmx_is_told_not_to_inject_inline_styles(client):
 
 def test_pages_with_personal_data_are_never_stored(client, site, officer):
     person = PersonInput(given_name=testing.fake.first_name(),
-                         family_name=testing.fake.last_name(),
+                         family_name=testing.synthetic_surname(),
                          date_of_birth=testing.fake.date_of_birth(minimum_age=18))
     referral = referral_submit(site=site, officer=officer, data=testing.screening_input(),
                                person_input=person)

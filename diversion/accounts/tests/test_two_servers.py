@@ -78,7 +78,7 @@ def _cookies(headers: dict) -> dict[str, str]:
 def _accepted_referral(cluster) -> dict:
     body = testing.screening_input(
         occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-        person={"given_name": testing.fake.first_name(), "family_name": testing.fake.last_name(),
+        person={"given_name": testing.fake.first_name(), "family_name": testing.synthetic_surname(),
                 "date_of_birth": "1990-04-02"},
         accepted=True, idempotency_key=secrets.token_hex(8))
     status, referral = _api(cluster["a"], "POST", "/api/v1/referrals",

@@ -158,7 +158,7 @@ def test_it_rolls_back_a_referral_when_the_audit_write_fails(site, officer, monk
     events_before = AuditEvent.objects.count()
     monkeypatch.setattr(AuditEvent.objects, "create", _boom)
     person = PersonInput(given_name=testing.fake.first_name(),
-                         family_name=testing.fake.last_name(),
+                         family_name=testing.synthetic_surname(),
                          date_of_birth=testing.fake.date_of_birth(minimum_age=18))
     with pytest.raises(DatabaseError):
         referral_submit(site=site, officer=officer, data=testing.screening_input(),

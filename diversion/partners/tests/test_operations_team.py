@@ -22,7 +22,7 @@ from diversion.referrals.services import PersonInput, referral_submit
 
 def _person():
     return PersonInput(given_name=testing.fake.first_name(),
-                       family_name=testing.fake.last_name(),
+                       family_name=testing.synthetic_surname(),
                        date_of_birth=testing.fake.date_of_birth(minimum_age=18, maximum_age=70))
 
 

@@ -13,6 +13,7 @@ from diversion.cases.models import Case
 from diversion.notifications.models import Notification
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
+from diversion.testing import synthetic_surname
 
 fake = Faker("en_US")
 fake.seed_instance(20270112)
@@ -38,7 +39,7 @@ def form_data(**overrides) -> dict:
         "lat": "", "lon": "",
         "area": "downtown",
         "given_name": fake.first_name(),
-        "family_name": fake.last_name(),
+        "family_name": synthetic_surname(),
         "date_of_birth": fake.date_of_birth(minimum_age=18, maximum_age=70).isoformat(),
         "person_match": "",
         "offense": "PCS", "offense_code": "",

@@ -18,7 +18,7 @@ URL = "/api/v1/referrals"
 
 
 def _person(**overrides):
-    person = {"given_name": testing.fake.first_name(), "family_name": testing.fake.last_name(),
+    person = {"given_name": testing.fake.first_name(), "family_name": testing.synthetic_surname(),
               "date_of_birth": testing.fake.date_of_birth(minimum_age=18).isoformat()}
     person.update(overrides)
     return person

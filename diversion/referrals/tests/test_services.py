@@ -19,7 +19,8 @@ from diversion.referrals.services import (
 
 
 def _person():
-    return PersonInput(given_name=testing.fake.first_name(), family_name=testing.fake.last_name(),
+    return PersonInput(given_name=testing.fake.first_name(),
+                       family_name=testing.synthetic_surname(),
                        date_of_birth=testing.fake.date_of_birth(minimum_age=18))
 
 
