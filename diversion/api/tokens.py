@@ -1,13 +1,11 @@
 """The bearer-token lookup of every API request, compiled once per process.
 
-`diversion.accounts.services.token_authenticate` builds the same ORM query on each call;
-building it (select_related over token, user and site) costs about ten times the query
+Building the ORM query (select_related over token, user and site) costs about ten times the query
 itself, which made token authentication most of the time of `POST /api/v1/screenings`.
 Here the query is compiled once per process and database alias and only executed per
 request: the rows still go through Django's converters and model construction, so the
-token, user and site are ordinary model instances. The rules are the same as
-token_authenticate's: an unrevoked token of an active user (tests in
-accounts/tests/test_tokens.py hold both to them).
+token, user and site are ordinary model instances. The rule: an unrevoked token of an
+active user (accounts/tests/test_tokens.py). `accounts.services.token_authenticate` calls this.
 """
 
 from __future__ import annotations
