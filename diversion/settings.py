@@ -229,6 +229,8 @@ DIVERSION_CASELOAD_MAX = env_int("DIVERSION_CASELOAD_MAX", 25, minimum=1)
 # case); then `diversion tick` purges it (diversion/accounts/retention.py).
 DIVERSION_RETENTION_YEARS = env_int("DIVERSION_RETENTION_YEARS", 7, minimum=1)
 DIVERSION_PLAN_REVIEW_DAYS = env_int("DIVERSION_PLAN_REVIEW_DAYS", 90, minimum=1)
+# A declined hold stays on the prosecutor's list this long, then leaves it (retention).
+DIVERSION_DECLINED_SHOWN_DAYS = env_int("DIVERSION_DECLINED_SHOWN_DAYS", 14, minimum=0)
 
 # Logs carry ids and actions, never names, dates of birth or notes.
 LOGGING = {

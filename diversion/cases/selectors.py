@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from diversion.accounts.models import Role, User
 from diversion.cases.models import (
@@ -80,8 +83,10 @@ def holds_visible_to(*, user):
         return ProsecutionHold.objects.none()
     qs = ProsecutionHold.objects.filter(case__site_id=user.site_id)
     if user.role == Role.PROSECUTOR:
-        # A declined prosecution leaves the prosecutor's view (docs/security.md, retention).
-        qs = qs.exclude(status=HoldStatus.DECLINED)
+        # A declined prosecution leaves the prosecutor's view (docs/security.md, retention),
+        # once the DA has had time to see the outcome: the office must know not to file.
+        shown_since = timezone.now() - timedelta(days=settings.DIVERSION_DECLINED_SHOWN_DAYS)
+        qs = qs.exclude(status=HoldStatus.DECLINED, resolved_at__lt=shown_since)
     return (qs
             .select_related("case", "case__person", "case__referral")
             .order_by(F("resolved_at").desc(nulls_first=True), "due_at", "pk"))

@@ -5,6 +5,7 @@ purged, a tombstone stays, and the audit chain still verifies."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -66,14 +67,22 @@ def test_a_held_arrest_referral_is_still_the_officers(site, personas):
     assert officer.get(reverse("referrals:detail", args=[rec["referral"].pk])).status_code == 200
 
 
-def test_a_declined_hold_leaves_the_prosecutors_list(declined, site, personas):
+def test_a_declined_hold_leaves_the_prosecutors_list_once_they_have_seen_it(
+        declined, site, personas, settings):
     held = caseload(site, officer=personas["officer"], case_manager=personas["case_manager"])
     prosecutor = _client(personas["prosecutor"])
+    # Just declined: the DA's office sees the outcome, so it knows not to file.
     html = prosecutor.get(reverse("cases:holds")).content.decode()
-    assert f"hold-{held['hold'].pk}" in html
-    assert f"hold-{declined['hold'].pk}" not in html
-    url = reverse("cases:hold_decide", args=[declined["hold"].pk])
-    assert prosecutor.post(url, {"to_status": "referred", "reason": "x"}).status_code == 404
+    assert f"hold-{declined['hold'].pk}" in html
+    later = declined["hold"].resolved_at + timedelta(
+        days=settings.DIVERSION_DECLINED_SHOWN_DAYS, hours=1)
+    with time_machine.travel(later, tick=False):
+        prosecutor = _client(personas["prosecutor"])  # a new day, a new sign-in
+        html = prosecutor.get(reverse("cases:holds")).content.decode()
+        assert f"hold-{held['hold'].pk}" in html
+        assert f"hold-{declined['hold'].pk}" not in html
+        url = reverse("cases:hold_decide", args=[declined["hold"].pk])
+        assert prosecutor.post(url, {"to_status": "referred", "reason": "x"}).status_code == 404
     supervisor = _client(personas["supervisor"])
     assert f"hold-{declined['hold'].pk}" in supervisor.get(reverse("cases:holds")).content.decode()
 
