@@ -106,3 +106,32 @@ class MfaRequiredMiddleware:
             step = "accounts:mfa_verify" if mfa.mfa_enrolled(user) else "accounts:mfa_setup"
             return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """Refuse a request whose query or form fields carry a NUL character, naming the field.
+
+    No person types one, PostgreSQL cannot store one in text, and letting it reach a query
+    turns bad input into a server error. JSON bodies are checked by the API itself.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sources = [request.GET, request.POST] if request.method == "POST" else [request.GET]
+        for source in sources:
+            for field, values in source.lists():
+                if "\x00" in field or any("\x00" in v for v in values if isinstance(v, str)):
+                    return self._refuse(request, field.replace("\x00", "\\0"))
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, field: str):
+        from django.http import HttpResponseBadRequest, JsonResponse
+        from django.template.loader import render_to_string
+
+        message = "contains a NUL character, which is never valid here"
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": [{"field": field, "message": message}]}, status=400)
+        return HttpResponseBadRequest(render_to_string("400.html", request=request))

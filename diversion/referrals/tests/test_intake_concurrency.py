@@ -9,17 +9,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from diversion.conftest import default_site
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.tests.intake import HX, form_data
-from diversion.sites.selectors import site_default
 from diversion.testing import make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_makes_one_referral_from_two_simultaneous_posts():
-    site = site_default()
+    site = default_site()
     officer = make_user(username="olivia", role="officer", site=site)
     make_user(username="casey", role="case_manager", site=site)
     occurred = timezone.localtime(timezone.now() - timedelta(minutes=20), site.tz)
