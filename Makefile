@@ -23,8 +23,8 @@ setup: $(STAMP)
 run: setup
 	@mkdir -p var
 	$(BIN)/diversion migrate --noinput
-	$(BIN)/diversion demo
-	$(BIN)/diversion runserver $(HOST):$(PORT)
+	SITE_URL=http://$(HOST):$(PORT) $(BIN)/diversion demo
+	SITE_URL=http://$(HOST):$(PORT) $(BIN)/diversion runserver $(HOST):$(PORT)
 
 demo: setup
 	@mkdir -p var
