@@ -24,6 +24,7 @@ import os
 import random
 import secrets
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,8 +200,18 @@ def main() -> None:
     try:
         server.wait_ready()
         rss_start = rss_of(server.proc.pid)
+        # Memory each minute while the load runs: a soak passes when it levels off.
+        samples, stop = [], threading.Event()
+
+        def sample():
+            while not stop.wait(60):
+                samples.append(rss_of(server.proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         result = harness.run_load(port=server.port, next_request=next_request, clients=USERS,
                                   duration=SECONDS, processes=2, think=THINK)
+        stop.set()
         rss_end = rss_of(server.proc.pid)
     finally:
         server.stop()
@@ -217,6 +228,9 @@ def main() -> None:
         print(f"| {kind} | skipped: {why} | | | | | |")
     print(f"\ntotal {total} requests, {total / SECONDS:.1f} req/s; server RSS "
           f"{rss_start / 2**20:.0f} MiB at start, {rss_end / 2**20:.0f} MiB at end")
+    if samples:
+        print("server RSS each minute (MiB): "
+              + ", ".join(f"{x / 2**20:.0f}" for x in samples))
     for kind in MIX:
         r = result.get(kind)
         if not r:
@@ -228,6 +242,8 @@ def main() -> None:
             harness.emit(f"load_{kind}_{key}", r[key], unit)
     harness.emit("load_server_rss_start", rss_start / 2**20, "MiB")
     harness.emit("load_server_rss_end", rss_end / 2**20, "MiB")
+    if samples:
+        harness.emit("load_server_rss_after_1_min", samples[0] / 2**20, "MiB")
 
 
 def rss_of(pid: int) -> int:
