@@ -12,8 +12,7 @@ them. Simulated users wait LOAD_THINK seconds on average
 
 The mix (issue 6): officers submit referrals 20% (API); case managers 60%: their caseload
 page, a case page, recording a contact (API), 20% each; prosecutors list the holds 10%;
-reports 10%: there is no report page yet, so that share is skipped and the rest keep their
-proportions. Prints a Markdown table per kind and one JSON line per figure
+evaluators open the reports page 10%. Prints a Markdown table per kind and one JSON line per figure
 (throughput, p50/p95/p99, errors), and RSS of the server at start and end.
 """
 
@@ -40,8 +39,8 @@ CASES = int(os.environ.get("LOAD_CASES", "1000"))
 CONTACTS = int(os.environ.get("LOAD_CONTACTS", "200000"))
 PER_CASE_MANAGER = 25
 URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dv_load")
-MIX = {"referral": 20, "caseload": 20, "case": 20, "contact": 20, "holds": 10}
-SKIPPED = {"reports": "no report page or endpoint exists yet (reports app is being built)"}
+MIX = {"referral": 20, "caseload": 20, "case": 20, "contact": 20, "holds": 10, "reports": 10}
+SKIPPED: dict[str, str] = {}
 
 
 def ensure_database(url: str) -> None:
@@ -70,6 +69,8 @@ def build(site) -> dict:
                 for i in range(max(1, CASES // PER_CASE_MANAGER))]
     prosecutors = [harness.bench_user(site=site, username=f"load-da-{i}", role="prosecutor")
                    for i in range(3)]
+    evaluators = [harness.bench_user(site=site, username=f"load-eval-{i}", role="evaluator")
+                  for i in range(2)]
     now = datetime.now(UTC)
     have = Case.objects.filter(site=site, case_manager__username__startswith="load-cm-").count()
     shift = OnCallShift.objects.filter(site=site, ends_at__gt=now).first()
@@ -108,6 +109,7 @@ def build(site) -> dict:
         "managers": [(harness.bearer_for(m)["Authorization"], session_for(m), cases[m.pk])
                      for m in managers if cases[m.pk]],
         "prosecutors": [session_for(p) for p in prosecutors],
+        "evaluators": [session_for(e) for e in evaluators],
     }
 
 
@@ -164,6 +166,7 @@ def main() -> None:
 
     caseload_path = reverse("cases:mine")
     holds_path = reverse("cases:holds")
+    reports_path = reverse("reports:index")
     kinds, weights = zip(*MIX.items(), strict=True)
     referral_input = testing.screening_input()
     host = {"Host": "127.0.0.1"}
@@ -184,6 +187,9 @@ def main() -> None:
         if kind == "holds":
             return (kind, "GET", holds_path, None,
                     {**host, "Cookie": f"sessionid={rng.choice(who['prosecutors'])}"})
+        if kind == "reports":
+            return (kind, "GET", reports_path, None,
+                    {**host, "Cookie": f"sessionid={rng.choice(who['evaluators'])}"})
         token, session, case_ids = rng.choice(who["managers"])
         if kind == "caseload":
             return (kind, "GET", caseload_path, None, {**host, "Cookie": f"sessionid={session}"})
