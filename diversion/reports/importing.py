@@ -22,16 +22,20 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from diversion.people.models import Person
+from diversion.referrals.models import Decision, Pathway
+from diversion.reports.models import Disposition, HoldOutcome, Level
 from diversion.reports.synth import ARREST_COLUMNS, REFERRAL_COLUMNS
 
-SEX = {"F", "M", "X", "U"}
-RACE = {"W", "B", "I", "A", "P", "U"}
-ETHNICITY = {"H", "N", "U"}
-LEVELS = {"felony", "misdemeanor", "violation"}
-DISPOSITIONS = {"prosecuted", "declined", "dismissed", "pending", "unknown"}
-PATHWAYS = {"arrest", "social_contact"}
-DECISIONS = {"eligible", "ineligible", "needs_review"}
-HOLD_OUTCOMES = {"declined", "referred", "none"}
+# The codes an import accepts are the models' own choices: one list, never two to keep in step.
+SEX = set(Person.Sex.values)
+RACE = set(Person.Race.values)
+ETHNICITY = set(Person.Ethnicity.values)
+LEVELS = set(Level.values)
+DISPOSITIONS = set(Disposition.values)
+PATHWAYS = set(Pathway.values)
+DECISIONS = set(Decision.Verdict.values)
+HOLD_OUTCOMES = set(HoldOutcome.values)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 
