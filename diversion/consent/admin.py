@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from diversion.consent.models import Consent, Disclosure
+from diversion.lib.admin import AppendOnlyAdmin
 
 
 @admin.register(Consent)
@@ -17,15 +18,6 @@ class ConsentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(admin.ModelAdmin):
+class DisclosureAdmin(AppendOnlyAdmin):
     list_display = ["at", "person", "recipient_label", "recipient_role", "category", "what"]
     list_filter = ["category", "recipient_role"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
