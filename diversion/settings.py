@@ -232,6 +232,9 @@ DIVERSION_RETENTION_YEARS = env_int("DIVERSION_RETENTION_YEARS", 7, minimum=1)
 DIVERSION_PLAN_REVIEW_DAYS = env_int("DIVERSION_PLAN_REVIEW_DAYS", 90, minimum=1)
 # A declined hold stays on the prosecutor's list this long, then leaves it (retention).
 DIVERSION_DECLINED_SHOWN_DAYS = env_int("DIVERSION_DECLINED_SHOWN_DAYS", 14, minimum=0)
+# Reports are computed by the worker and shown from their last copy; a copy older than this
+# is refreshed when someone opens it (and by `diversion tick`).
+DIVERSION_REPORTS_MAX_AGE_MINUTES = env_int("DIVERSION_REPORTS_MAX_AGE_MINUTES", 60, minimum=1)
 
 # Logs carry ids and actions, never names, dates of birth or notes.
 LOGGING = {

@@ -1,11 +1,15 @@
-"""Reports over the API: the same selectors as the page and the commands, for the caller's
-own site (evaluators, supervisors, administrators). Bad parameters answer 400 naming the field."""
+"""Reports over the API, for the caller's own site (evaluators, supervisors, administrators).
+
+Like the page, the API answers from the last computed snapshot (diversion/reports/snapshots.py)
+and adds ``computed_at``; a report not computed yet answers 202 with ``Retry-After`` while the
+worker computes it. Bad parameters answer 400 naming the field."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from ninja import Router
 from ninja.errors import HttpError
 
-from diversion.reports import selectors
+from diversion.reports import selectors, snapshots
 from diversion.reports.recidivism import EvaluationError
 
 router = Router(tags=["reports"])
@@ -18,19 +22,30 @@ def _site(request):
         raise HttpError(403, str(exc))
 
 
+def _answer(snap, part: str):
+    if snap.data is None:
+        response = JsonResponse({"detail": "The report is being computed; ask again shortly.",
+                                 "requested_at": snap.requested_at}, status=202)
+        response["Retry-After"] = "30"
+        return response
+    if "error" in snap.data:
+        raise ValidationError({snap.data["error"]["field"]: snap.data["error"]["message"]})
+    return {**snap.data[part], "computed_at": snap.computed_at.isoformat()}
+
+
 @router.get("/reports/equity", summary="The decision chain by race and ethnicity (suppressed)")
 def report_equity(request):
-    return selectors.equity_for_site(_site(request))
+    return _answer(snapshots.snapshot(_site(request), snapshots.BASE), "equity")
 
 
 @router.get("/reports/operations", summary="Referrals, decisions, holds, caseloads, contacts")
 def report_operations(request):
-    return selectors.operations_for_site(_site(request))
+    return _answer(snapshots.snapshot(_site(request), snapshots.BASE), "operations")
 
 
 @router.get("/reports/harm", summary="Month by month against each participant's baseline")
 def report_harm(request):
-    return selectors.harm_for_site(_site(request))
+    return _answer(snapshots.snapshot(_site(request), snapshots.BASE), "harm")
 
 
 @router.get("/reports/recidivism", summary="Propensity-weighted odds ratios, balance, survival")
@@ -38,8 +53,11 @@ def report_recidivism(request, comparison: str = "outside_area", window_months: 
                       outcome: str = "any_arrest", survival: bool = True):
     site = _site(request)
     try:
-        return selectors.recidivism_for_site(site, comparison=comparison,
-                                             window_months=window_months, outcome=outcome,
-                                             survival=survival)
+        key = snapshots.recidivism_key(comparison=comparison, window=window_months,
+                                       outcome=outcome)
     except EvaluationError as exc:
         raise ValidationError({exc.field: exc.message}) from None
+    answer = _answer(snapshots.snapshot(site, key), "recidivism")
+    if isinstance(answer, dict) and not survival:
+        answer.pop("survival", None)
+    return answer

@@ -136,3 +136,31 @@ class MatchReview(Timestamped):
 
     def __str__(self) -> str:
         return f"Match review {self.kind} {self.record_id}"
+
+
+class ReportSnapshot(models.Model):
+    """The last computed copy of one report of a site, shown with the time it was computed.
+
+    Reports read every arrest and referral of the site, which takes seconds on a county's
+    data, so a request never computes them: it shows the snapshot and, when the snapshot is
+    older than DIVERSION_REPORTS_MAX_AGE_MINUTES or missing, queues a refresh that
+    `diversion worker` runs (diversion/reports/snapshots.py). ``key`` is ``base`` (equity,
+    operations, harm) or ``recidivism:<comparison>:<window>:<outcome>``.
+    """
+
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE,
+                             related_name="report_snapshots")
+    key = models.CharField(max_length=100)
+    data = models.JSONField(null=True, blank=True,
+                            help_text="The reports and their tables, already suppressed.")
+    computed_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="How long the computing took.")
+    requested_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="When a refresh was last queued.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "key"],
+                                               name="report_snapshot_unique_key")]
+
+    def __str__(self) -> str:
+        return f"Report snapshot {self.key}"

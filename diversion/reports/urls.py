@@ -8,4 +8,5 @@ urlpatterns = [
     path("download/<str:kind>.<str:fmt>", views.download, name="download"),
     path("extract.csv", views.extract, name="extract"),
     path("reports.pdf", views.pdf, name="pdf"),
+    path("refresh", views.refresh, name="refresh"),
 ]

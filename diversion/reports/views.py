@@ -1,18 +1,23 @@
 """The reports page and its downloads. Every view reaches the site through
-`get_report_site_for_user` (evaluators, supervisors, administrators of that site)."""
+`get_report_site_for_user` (evaluators, supervisors, administrators of that site), and every
+figure comes from the last computed snapshot (diversion/reports/snapshots.py), never from a
+computation in the request."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from diversion.reports import charts, dataset, exports, selectors, services, tables
-from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS, EvaluationError
+from diversion.reports import charts, exports, selectors, services, snapshots
+from diversion.reports.models import ReportSnapshot
+from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -42,28 +47,60 @@ def _as_table(title, rows: list[dict]) -> dict:
             "rows": [["" if r.get(c) is None else r.get(c) for c in columns] for r in rows]}
 
 
-def _frames(site):
-    return dataset.arrests_frame(site), dataset.program_frame(site)
+def _recidivism_key(params: dict) -> str:
+    return snapshots.recidivism_key(comparison=params["comparison"], window=params["window"],
+                                    outcome=params["outcome"])
 
 
-def _report(site, kind: str, params: dict, frames):
-    if kind == "equity":
-        report = selectors.equity_for_site(site, frames=frames)
-        return report, tables.equity_tables(report) if "chain" in report else {}
-    if kind == "operations":
-        report = selectors.operations_for_site(site, frames=frames)
-        return report, tables.operations_tables(report)
-    if kind == "harm":
-        report = selectors.harm_for_site(site)
-        return report, tables.harm_tables(report)
-    if kind == "recidivism":
-        if not params:
-            raise EvaluationError("comparison", "choose a comparison, window and outcome")
-        report = selectors.recidivism_for_site(
-            site, comparison=params["comparison"], window_months=params["window"],
-            outcome=params["outcome"], frames=frames)
-        return report, tables.recidivism_tables(report)
-    raise Http404
+def _base_context(data: dict) -> dict:
+    context = {}
+    equity = data["equity"]
+    context["equity"] = equity
+    context["equity_table"] = _as_table(_("Decision chain"),
+                                        data["equity_tables"].get("equity_chain", []))
+    if "chain" in equity:
+        rri_rows = []
+        for p in equity["chain"]:
+            if p["previous"] is None:
+                continue
+            for g, v in p["groups"].items():
+                if g not in ("white", "unknown") and v["rri"]:
+                    rri_rows.append((f"{p['point']} · {g}", v["rri"], v["rri_ci95"]))
+        context["rri_chart"] = charts.rri_chart(_("Relative Rate Index against White, "
+                                                  "not Hispanic"), rri_rows)
+    operations = data["operations"]
+    context["operations"] = operations
+    context["operations_tables"] = [_as_table(name.replace("_", " "), rows)
+                                    for name, rows in data["operations_tables"].items()]
+    months = operations.get("referrals", {}).get("by_month", [])
+    context["trend_chart"] = charts.line_chart(
+        _("Referrals by month"), {str(_("referrals")): [(m["key"], m["count"]) for m in months]})
+    harm_rows = data["harm_tables"]["harm_by_month"]
+    context["harm_table"] = _as_table(_("Month by month against baseline"), harm_rows)
+    if harm_rows:
+        context["harm_chart"] = charts.line_chart(
+            _("Housing against each participant's first month"),
+            {str(_("permanently housed")): [(str(r["month"]), r["housed"] or 0)
+                                            for r in harm_rows],
+             str(_("sheltered")): [(str(r["month"]), r["sheltered"] or 0) for r in harm_rows]},
+            y_max=1, percent=True)
+    return context
+
+
+def _recidivism_context(data: dict) -> dict:
+    if "error" in data:
+        return {"recidivism_error": data["error"]["message"]}
+    recid = data["recidivism"]
+    context = {"recidivism": recid,
+               "recidivism_tables": [_as_table(name.replace("_", " "), rows)
+                                     for name, rows in data["recidivism_tables"].items()]}
+    km = recid.get("survival", {}).get("kaplan_meier", {})
+    if km:
+        context["km_chart"] = charts.line_chart(
+            _("Share not re-arrested, months after entry"),
+            {str(_(arm)): list(zip(map(str, c["months"]), c["survival"], strict=True))
+             for arm, c in km.items()}, y_max=1, step=True, percent=True)
+    return context
 
 
 @login_required
@@ -86,7 +123,11 @@ def pdf(request):
         return HttpResponse(_("PDF is not available on this server (WeasyPrint and its Pango "
                               "libraries are not installed). Print the Reports page instead."),
                             status=503, content_type="text/plain; charset=utf-8")
-    html = render(request, "reports/print.html", _page_context(request, site)).content.decode()
+    context = _page_context(request, site)
+    if context["waiting"]:
+        return redirect(reverse("reports:index") + (f"?{request.GET.urlencode()}"
+                                                    if request.GET else ""))
+    html = render(request, "reports/print.html", context).content.decode()
     document = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -95,54 +136,25 @@ def pdf(request):
 
 
 def _page_context(request, site) -> dict:
-    frames = _frames(site)
     form, params = _evaluation_params(request)
-    context = {"form": form, "site": site}
-    equity, equity_tables = _report(site, "equity", params, frames)
-    context["equity"] = equity
-    context["equity_table"] = _as_table(_("Decision chain"),
-                                        equity_tables.get("equity_chain", []))
-    if "chain" in equity:
-        rri_rows = []
-        for p in equity["chain"]:
-            if p["previous"] is None:
-                continue
-            for g, v in p["groups"].items():
-                if g not in ("white", "unknown") and v["rri"]:
-                    rri_rows.append((f"{p['point']} · {g}", v["rri"], v["rri_ci95"]))
-        context["rri_chart"] = charts.rri_chart(_("Relative Rate Index against White, "
-                                                  "not Hispanic"), rri_rows)
-    operations, op_tables = _report(site, "operations", params, frames)
-    context["operations"] = operations
-    context["operations_tables"] = [_as_table(name.replace("_", " "), rows)
-                                    for name, rows in op_tables.items()]
-    months = operations.get("referrals", {}).get("by_month", [])
-    context["trend_chart"] = charts.line_chart(
-        _("Referrals by month"), {str(_("referrals")): [(m["key"], m["count"]) for m in months]})
-    harm, harm_tables = _report(site, "harm", params, frames)
-    context["harm_table"] = _as_table(_("Month by month against baseline"),
-                                      harm_tables["harm_by_month"])
-    if harm_tables["harm_by_month"]:
-        context["harm_chart"] = charts.line_chart(
-            _("Housing against each participant's first month"),
-            {str(_("permanently housed")): [(str(r["month"]), r["housed"] or 0)
-                                            for r in harm_tables["harm_by_month"]],
-             str(_("sheltered")): [(str(r["month"]), r["sheltered"] or 0)
-                                   for r in harm_tables["harm_by_month"]]},
-            y_max=1, percent=True)
-    try:
-        recid, recid_tables = _report(site, "recidivism", params, frames)
-        context["recidivism"] = recid
-        context["recidivism_tables"] = [_as_table(name.replace("_", " "), rows)
-                                        for name, rows in recid_tables.items()]
-        km = recid.get("survival", {}).get("kaplan_meier", {})
-        if km:
-            context["km_chart"] = charts.line_chart(
-                _("Share not re-arrested, months after entry"),
-                {str(_(arm)): list(zip(map(str, c["months"]), c["survival"], strict=True))
-                 for arm, c in km.items()}, y_max=1, step=True, percent=True)
-    except EvaluationError as exc:
-        context["recidivism_error"] = exc.message
+    now = timezone.now()
+    base = snapshots.snapshot(site, snapshots.BASE, now=now)
+    context = {"form": form, "site": site, "snapshots": [base]}
+    if base.data is not None:
+        context.update(_base_context(base.data))
+    if params:
+        recid = snapshots.snapshot(site, _recidivism_key(params), now=now)
+        context["snapshots"].append(recid)
+        if recid.data is not None:
+            context.update(_recidivism_context(recid.data))
+    else:
+        context["recidivism_error"] = _("Choose a comparison, window and outcome.")
+    shown = [s for s in context["snapshots"] if s.computed_at is not None]
+    context["computed_at"] = min((s.computed_at for s in shown), default=None)
+    context["waiting"] = any(s.data is None for s in context["snapshots"])
+    context["base_ready"] = base.data is not None
+    context["refreshing"] = any(snapshots.is_pending(s, now=now) for s in context["snapshots"])
+    context["max_age"] = settings.DIVERSION_REPORTS_MAX_AGE_MINUTES
     query = request.GET.urlencode()
     context["downloads"] = [
         (kind, [(fmt, reverse("reports:download", args=[kind, fmt])
@@ -150,21 +162,46 @@ def _page_context(request, site) -> dict:
                 for fmt in ("csv", "xlsx")])
         for kind in ("equity", "operations", "recidivism", "harm")]
     context["pdf_url"] = reverse("reports:pdf") + (f"?{query}" if query else "")
+    context["refresh_url"] = reverse("reports:refresh") + (f"?{query}" if query else "")
     return context
 
 
 @login_required
+@require_POST
+def refresh(request):
+    """Queue a fresh computation of the reports on the page now (unless one is under way)."""
+    site = selectors.get_report_site_for_user(request.user)
+    _form, params = _evaluation_params(request)
+    keys = [snapshots.BASE] + ([_recidivism_key(params)] if params else [])
+    for key in keys:
+        snap, _created = ReportSnapshot.objects.get_or_create(site=site, key=key)
+        snapshots.request_refresh(snap)
+    query = request.GET.urlencode()
+    return redirect(reverse("reports:index") + (f"?{query}" if query else ""))
+
+
+@login_required
 def download(request, kind: str, fmt: str):
+    """One report's tables from the last computed copy (the same figures the page shows)."""
     site = selectors.get_report_site_for_user(request.user)
     if kind not in ("equity", "operations", "recidivism", "harm") or fmt not in ("csv", "xlsx"):
         raise Http404
     _form, params = _evaluation_params(request)
-    try:
-        _report_data, named = _report(site, kind, params, _frames(site))
-    except EvaluationError as exc:
-        return HttpResponse(f"{exc.field}: {exc.message}", status=400,
+    if kind == "recidivism" and not params:
+        return HttpResponse(_("comparison: choose a comparison, window and outcome"),
+                            status=400, content_type="text/plain; charset=utf-8")
+    key = _recidivism_key(params) if kind == "recidivism" else snapshots.BASE
+    snap = snapshots.snapshot(site, key)
+    if snap.data is None:
+        # Not computed yet: the reports page says so and reloads itself until it is.
+        query = request.GET.urlencode()
+        return redirect(reverse("reports:index") + (f"?{query}" if query else ""))
+    if "error" in snap.data:
+        error = snap.data["error"]
+        return HttpResponse(f"{error['field']}: {error['message']}", status=400,
                             content_type="text/plain; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
+    named = snap.data[f"{kind}_tables"]
+    stamp = timezone.localtime(snap.computed_at).strftime("%Y-%m-%d-%H%M")
     if fmt == "xlsx":
         response = HttpResponse(exports.to_xlsx(named.items()), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.xlsx"'

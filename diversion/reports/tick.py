@@ -1,0 +1,10 @@
+"""Time-driven work of the reports app (run by `diversion tick`)."""
+
+from diversion.cases.tick import tick_job
+
+
+@tick_job("reports_refresh", order=900)
+def _reports_refresh(*, now):
+    from diversion.reports.snapshots import refresh_stale
+
+    return refresh_stale(now=now)
