@@ -12,8 +12,12 @@ them. Simulated users wait LOAD_THINK seconds on average
 
 The mix (issue 6): officers submit referrals 20% (API); case managers 60%: their caseload
 page, a case page, recording a contact (API), 20% each; prosecutors list the holds 10%;
-evaluators open the reports page 10%. Prints a Markdown table per kind and one JSON line per figure
-(throughput, p50/p95/p99, errors), and RSS of the server at start and end.
+evaluators open the reports page 10%. The reports read a synthetic county of LOAD_COUNTY_PEOPLE
+(20,000) people's arrests and referrals (`diversion synth`, imported once); their snapshots are
+dropped before each run, so the run includes computing them in a `diversion worker` started
+beside the server, as in production (the page shows the last copy, never computes).
+Prints a Markdown table per kind and one JSON line per figure (throughput, p50/p95/p99,
+errors), RSS of the server at start and end, and how long the worker took per report.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import os
 import random
 import secrets
+import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -37,6 +42,7 @@ THINK = float(os.environ.get("LOAD_THINK", "1.0"))
 PERSONS = int(os.environ.get("LOAD_PERSONS", "100000"))
 CASES = int(os.environ.get("LOAD_CASES", "1000"))
 CONTACTS = int(os.environ.get("LOAD_CONTACTS", "200000"))
+COUNTY_PEOPLE = int(os.environ.get("LOAD_COUNTY_PEOPLE", "20000"))
 PER_CASE_MANAGER = 25
 URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dv_load")
 MIX = {"referral": 20, "caseload": 20, "case": 20, "contact": 20, "holds": 10, "reports": 10}
@@ -158,10 +164,16 @@ def main() -> None:
     who = build(site)
     from diversion.cases.models import Case, Contact
 
+    ensure_county(site)
+    from diversion.reports.models import ArrestRecord, ReportSnapshot
+
+    ReportSnapshot.objects.filter(site=site).delete()
+    arrests = ArrestRecord.objects.filter(site=site).count()
     open_cases = Case.objects.filter(site=site).count()
     contacts = Contact.objects.filter(site=site).count()
     harness.close_connections()
-    print(f"{persons} persons, {open_cases} cases, {contacts} contacts; {USERS} users for "
+    print(f"{persons} persons, {open_cases} cases, {contacts} contacts, {arrests} arrests; "
+          f"{USERS} users for "
           f"{SECONDS:.0f} s, think {THINK} s", file=sys.stderr)
 
     caseload_path = reverse("cases:mine")
@@ -203,6 +215,7 @@ def main() -> None:
 
     server = harness.Server(env, "--no-collectstatic",
                             workers=int(os.environ.get("LOAD_WORKERS", "5")))
+    worker = subprocess.Popen([harness.DIVERSION, "worker", "--interval", "1"], env=env)
     try:
         server.wait_ready()
         rss_start = rss_of(server.proc.pid)
@@ -221,6 +234,8 @@ def main() -> None:
         rss_end = rss_of(server.proc.pid)
     finally:
         server.stop()
+        worker.terminate()
+        worker.wait(timeout=60)
 
     total = sum(v["requests"] for k, v in result.items() if not k.startswith("_"))
     print("| kind | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
@@ -230,6 +245,12 @@ def main() -> None:
         if r:
             print(f"| {kind} | {r['requests']} | {r['rps']:.1f} | {r['p50_ms']:.0f} | "
                   f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['errors']} |")
+    harness.django_setup(env)
+    snaps = list(ReportSnapshot.objects.filter(site=site, computed_at__isnull=False)
+                 .values_list("key", "seconds"))
+    for key, seconds in snaps:
+        print(f"worker computed report {key} in {seconds:.1f} s")
+        harness.emit(f"load_worker_report_{key.split(':')[0]}_s", seconds, "s")
     for kind, why in SKIPPED.items():
         print(f"| {kind} | skipped: {why} | | | | | |")
     print(f"\ntotal {total} requests, {total / SECONDS:.1f} req/s; server RSS "
@@ -250,6 +271,22 @@ def main() -> None:
     harness.emit("load_server_rss_end", rss_end / 2**20, "MiB")
     if samples:
         harness.emit("load_server_rss_after_1_min", samples[0] / 2**20, "MiB")
+
+
+def ensure_county(site) -> None:
+    """A synthetic county's arrests and referrals for the reports (built once, kept)."""
+    import tempfile
+
+    from diversion.reports import synth
+    from diversion.reports.models import ArrestRecord
+    from diversion.reports.services import arrests_import, referrals_import
+
+    if ArrestRecord.objects.filter(site=site).exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        synth.write(Path(tmp), seed=6, people=COUNTY_PEOPLE, effect_or=0.5)
+        arrests_import(site=site, path=Path(tmp) / "arrests.csv", actor=None)
+        referrals_import(site=site, path=Path(tmp) / "referrals.csv", actor=None)
 
 
 def rss_of(pid: int) -> int:

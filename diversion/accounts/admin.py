@@ -10,8 +10,9 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "site", "is_active"]
     list_filter = ["role", "site", "is_active"]
     fieldsets = BaseUserAdmin.fieldsets + (
-        ("Program", {"fields": ("site", "role", "agency", "phone")}),
+        ("Program", {"fields": ("site", "role", "agency", "phone", "deployment_admin")}),
     )
+    readonly_fields = ["deployment_admin"]
 
     def save_model(self, request, obj, form, change):
         # Role and deactivation go through the services: the role's group stays in step,

@@ -32,6 +32,12 @@ class User(AbstractUser):
         help_text="The organisation the user works for (for an officer: the referring agency).",
     )
     phone = models.CharField(max_length=40, blank=True, help_text="Work phone, shown to partners.")
+    deployment_admin = models.BooleanField(
+        default=False,
+        help_text="May see the figures of every site of this deployment, counted, de-identified "
+        "and suppressed (never a record). Set on the server with `diversion user "
+        "deployment-admin`, not in the admin, so a site's administrator cannot grant it.",
+    )
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -2,6 +2,7 @@ import secrets
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,11 +52,24 @@ def user_create(
 
 
 @transaction.atomic
+def user_set_deployment_admin(*, user: User, on: bool, actor: User | None) -> User:
+    """Let USER see the deployment's aggregate figures across sites (or no longer)."""
+    if on and user.role != Role.ADMINISTRATOR:
+        raise ValidationError({"role": "Only an administrator can be a deployment administrator."})
+    user.deployment_admin = on
+    user.save(update_fields=["deployment_admin"])
+    audit_record(actor=actor, action="user.deployment_admin", obj=user, site=user.site,
+                 data={"on": on})
+    return user
+
+
+@transaction.atomic
 def user_set_role(*, user: User, role: str, actor: User | None) -> User:
     user.role = role
     user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
+    user.deployment_admin = user.deployment_admin and role == Role.ADMINISTRATOR
     user.full_clean()
-    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    user.save(update_fields=["role", "is_staff", "is_superuser", "deployment_admin"])
     _sync_role_group(user)
     audit_record(actor=actor, action="user.set_role", obj=user, site=user.site, data={"role": role})
     return user

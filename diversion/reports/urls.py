@@ -9,4 +9,5 @@ urlpatterns = [
     path("extract.csv", views.extract, name="extract"),
     path("reports.pdf", views.pdf, name="pdf"),
     path("refresh", views.refresh, name="refresh"),
+    path("deployment", views.deployment, name="deployment"),
 ]

@@ -213,6 +213,15 @@ def download(request, kind: str, fmt: str):
 
 
 @login_required
+def deployment(request):
+    """Every site's counts, de-identified and suppressed, for the deployment's administrator."""
+    from diversion.reports.deployment import check_deployment_admin, deployment_figures
+
+    check_deployment_admin(request.user)
+    return render(request, "reports/deployment.html", {"figures": deployment_figures()})
+
+
+@login_required
 def extract(request):
     site = selectors.get_report_site_for_user(request.user)
     data = services.extract_export(site=site, actor=request.user)

@@ -3,8 +3,8 @@
 Rather than a hand-kept list, the test walks every GET page of the URL configuration and
 every GET operation of the OpenAPI document, filling each integer path parameter with the
 ids of site A's records (of every model that belongs to a site), and signs in as every role
-of site B. Pages added later are walked too. A deployment-wide aggregate page for the
-deployment's administrator is not built yet (issue 6, item 3).
+of site B. Pages added later are walked too, among them the deployment's all-sites page,
+which site B's administrator may open: it counts site A's records and names none.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from diversion import testing
 from diversion.accounts.models import Role
+from diversion.accounts.services import user_set_deployment_admin
 from diversion.cases.models import OnCallShift
 from diversion.referrals.services import PersonInput, referral_submit
 from diversion.sites.models import Site
@@ -72,7 +73,12 @@ def site_a_records(site, personas):
 def site_b_users(db):
     other = Site.objects.create(slug="site-b", name="Site B LEAD®", time_zone="America/Denver",
                                 rule_set_site="multnomah")
-    return [testing.make_user(username=f"b_{role}", role=role, site=other) for role in Role]
+    users = [testing.make_user(username=f"b_{role}", role=role, site=other) for role in Role]
+    # Site B's administrator also runs the deployment: the all-sites page counts site A's
+    # records but must name none of them.
+    admin = next(u for u in users if u.role == Role.ADMINISTRATOR)
+    user_set_deployment_admin(user=admin, on=True, actor=None)
+    return users
 
 
 def _site_a_ids(site) -> list[int]:
@@ -141,5 +147,9 @@ def test_it_shows_a_site_b_user_none_of_site_a_s_records_on_any_page(
             for given, family in MARKERS:
                 if family.encode() in body or given.encode() in body:
                     leaks.append((user.role, path))
+    deployment = Client()
+    deployment.force_login(next(u for u in site_b_users if u.deployment_admin))
+    page = deployment.get("/reports/deployment")
+    assert page.status_code == 200 and site.name in page.content.decode()
     assert leaks == [], f"site B users saw site A's people: {leaks}"
     assert failures == [], f"pages that failed for site B users: {failures}"
