@@ -134,7 +134,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Activity keeps a session alive: SessionLifetimeMiddleware saves it (moving its expiry on) at
+# most once a minute, not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 # However active, a session ends this long after sign-in (CJIS: re-authenticate daily).
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
 # A second factor (TOTP) for every signed-in user: on in production, off by default

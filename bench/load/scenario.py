@@ -46,6 +46,13 @@ COUNTY_PEOPLE = int(os.environ.get("LOAD_COUNTY_PEOPLE", "20000"))
 PER_CASE_MANAGER = 25
 URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dv_load")
 MIX = {"referral": 20, "caseload": 20, "case": 20, "contact": 20, "holds": 10, "reports": 10}
+# LOAD_MIX="reports=0" (comma-separated kind=weight) changes a share, e.g. to compare.
+for _item in filter(None, os.environ.get("LOAD_MIX", "").split(",")):
+    _kind, _weight = _item.split("=")
+    if _kind not in MIX:
+        raise SystemExit(f"LOAD_MIX: unknown kind {_kind!r}; kinds: {', '.join(MIX)}")
+    MIX[_kind] = int(_weight)
+MIX = {k: w for k, w in MIX.items() if w > 0}
 SKIPPED: dict[str, str] = {}
 
 

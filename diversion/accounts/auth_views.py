@@ -19,6 +19,8 @@ from diversion.audit.services import audit_record
 # When the password step succeeded (seconds since the epoch); the absolute
 # session lifetime counts from here.
 LOGIN_AT_KEY = "diversion_login_at"
+# When the session's idle expiry was last moved on (accounts.middleware.SessionLifetime).
+SEEN_AT_KEY = "diversion_seen_at"
 
 
 def client_ip(request) -> str | None:
@@ -46,7 +48,7 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
-        self.request.session[LOGIN_AT_KEY] = time.time()
+        self.request.session[LOGIN_AT_KEY] = self.request.session[SEEN_AT_KEY] = time.time()
         audit_record(actor=user, action="auth.login", obj=user, site=user.site,
                      ip=client_ip(self.request))
         if mfa.mfa_required(user):

@@ -38,6 +38,24 @@ def test_it_signs_out_after_thirty_idle_minutes(client, casey, time_machine):
     assert not _signed_in(client)
 
 
+def test_activity_moves_the_idle_expiry_on_at_most_once_a_minute(client, casey, time_machine):
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    password_step(client, casey)
+    key = client.session.session_key
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    first = expiry()
+    time_machine.move_to(start + timedelta(seconds=30), tick=False)
+    assert _signed_in(client)
+    assert expiry() == first  # no write for a page 30 s after the last save
+    time_machine.move_to(start + timedelta(seconds=61), tick=False)
+    assert _signed_in(client)
+    assert expiry() - first == timedelta(seconds=61)
+
+
 def test_it_ends_a_busy_session_twelve_hours_after_sign_in(client, casey, time_machine):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
