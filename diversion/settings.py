@@ -101,6 +101,10 @@ TEMPLATES = [
     }
 ]
 
+# Form widgets render through Jinja2 (Django's own widget templates for it): the same HTML
+# about three times faster than through Django templates, which the case page's forms feel.
+FORM_RENDERER = "django.forms.renderers.Jinja2"
+
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'diversion.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}

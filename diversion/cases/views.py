@@ -224,7 +224,7 @@ def _context(request, case, **forms) -> dict:
     ctx = {
         "case": case, "hold": hold, "tz": tz, "can_write": can_write,
         "is_supervisor": user.role in _SUPERVISORS,
-        "contacts": case.contacts.select_related("recorded_by")[:50],
+        "contacts": case.contacts.all()[:50],
         "monthly": case.monthly_statuses.all()[:12],
         "urgent": _assessment_block(case, AssessmentKind.URGENT_NEEDS, assessments),
         "psychosocial": _assessment_block(case, AssessmentKind.PSYCHOSOCIAL, assessments),

@@ -164,6 +164,7 @@ def test_list_views_make_as_many_queries_for_100_cases_as_for_10(client, persona
     for _ in range(10):
         make_case(occurred_at=timezone.now() - timedelta(days=40))
     tick_run(now=timezone.now(), only=["holds_resolve"])
+    queries()  # the first request after sign-in also saves the session
     with_10 = queries()
     for _ in range(90):
         make_case()
