@@ -41,6 +41,7 @@ from diversion.cases.models import (
     ProsecutionHold,
 )
 from diversion.lib.dates import end_of_nth_day
+from diversion.lib.models import full_clean_held
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notify
 
@@ -354,7 +355,8 @@ def contact_record(*, case: Case, actor, at, kind: str, place: str = "",
                not_before_label="the referral")
     contact = Contact(site_id=case.site_id, case=case, at=at, kind=kind, place=place or "",
                       duration_minutes=duration_minutes, note=note or "", recorded_by=actor)
-    contact.full_clean(exclude=["recorded_by"] if actor is None else None)
+    # The site is the case's own (site_id copied from the locked case).
+    full_clean_held(contact, exclude=["site"])
     contact.save()
     if case.first_contact_at is None or at < case.first_contact_at:
         case.first_contact_at = at

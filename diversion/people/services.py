@@ -4,6 +4,7 @@ from datetime import date
 from django.db import transaction
 
 from diversion.audit.services import audit_record
+from diversion.lib.models import full_clean_held
 from diversion.lib.names import fold, name_key
 from diversion.people.models import Alias, Person
 
@@ -51,7 +52,7 @@ def person_create(*, site, given_name: str, family_name: str, date_of_birth: dat
     person = Person(site=site, given_name=given_name.strip(), family_name=family_name.strip(),
                     date_of_birth=date_of_birth, sex=sex, race=race, ethnicity=ethnicity,
                     person_key=person_key, name_key=name_key(given_name, family_name))
-    person.full_clean()
+    full_clean_held(person)
     person.save()
     for given, family in aliases:
         Alias.objects.create(person=person, given_name=given, family_name=family,

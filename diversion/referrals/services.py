@@ -8,6 +8,7 @@ from django.utils import timezone
 from diversion import eligibility
 from diversion.audit.services import audit_record
 from diversion.cases.services import case_open
+from diversion.lib.models import full_clean_held
 from diversion.people.models import Person
 from diversion.people.services import person_create, person_find_matches
 from diversion.referrals.models import Decision, Referral
@@ -149,7 +150,7 @@ def _referral_submit(*, site, officer, data, person_input, person_id, accepted,
         area=output.get("area") or location.get("area") or "",
         screening_input=facts, idempotency_key=idempotency_key or None,
     )
-    referral.full_clean(exclude=["idempotency_key"])
+    full_clean_held(referral, exclude=["idempotency_key"])
     referral.save()
     decision = Decision.objects.create(
         referral=referral, made_by=officer, verdict=output["decision"],
