@@ -21,6 +21,11 @@ from diversion.cases.models import (
 WRITER_ROLES = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
+# The officer's whole screening input (JSON) rides on each referral; case pages and lists show
+# the pathway and time only, so it is read when asked for, not with every case.
+_UNSHOWN_REFERRAL_FIELDS = ("referral__screening_input",)
+
+
 def cases_visible_to(*, user):
     qs = Case.objects.filter(site_id=user.site_id)
     if user.role in (Role.SUPERVISOR, Role.ADMINISTRATOR, Role.OPS_TEAM):
@@ -34,7 +39,8 @@ def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
     """The access helper for cases: 404 unless USER may see it; with write=True, 403 unless
     USER may also change it (the Operations Team reads only)."""
     case = cases_visible_to(user=user).select_related(
-        "person", "case_manager", "referral", "site", "hold").filter(pk=pk).first()
+        "person", "case_manager", "referral", "site", "hold").defer(
+        *_UNSHOWN_REFERRAL_FIELDS).filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
     if write and user.role not in WRITER_ROLES:
@@ -54,7 +60,8 @@ def with_urgency(qs):
 def caseload_for(*, user):
     """The cases USER works on, open ones only, most urgent first."""
     qs = cases_visible_to(user=user).filter(status__in=OPEN_STATUSES)
-    return with_urgency(qs).select_related("person", "case_manager", "referral", "hold")
+    return with_urgency(qs).select_related("person", "case_manager", "referral", "hold").defer(
+        *_UNSHOWN_REFERRAL_FIELDS)
 
 
 def caseloads_by_case_manager(*, site_id):
@@ -88,7 +95,9 @@ def holds_visible_to(*, user):
         shown_since = timezone.now() - timedelta(days=settings.DIVERSION_DECLINED_SHOWN_DAYS)
         qs = qs.exclude(status=HoldStatus.DECLINED, resolved_at__lt=shown_since)
     return (qs
-            .select_related("case", "case__person", "case__referral")
+            # Not the referral: the page shows only its number (case.referral_id), and
+            # loading 50 referrals' screening input cost a third of the page.
+            .select_related("case", "case__person")
             .order_by(F("resolved_at").desc(nulls_first=True), "due_at", "pk"))
 
 
