@@ -75,10 +75,12 @@ def part_load(args):
     from diversion.sites.selectors import site_default
 
     site = site_default()
+    started = time.perf_counter()
     if not ArrestRecord.objects.filter(site=site).exists():
         arrests_import(site=site, path=Path(args.data) / "arrests.csv", actor=None)
         referrals_import(site=site, path=Path(args.data) / "referrals.csv", actor=None)
-    print(json.dumps({"loaded": ArrestRecord.objects.filter(site=site).count()}))
+    print(json.dumps({"loaded": ArrestRecord.objects.filter(site=site).count(),
+                      "seconds": time.perf_counter() - started}))
 
 
 def part_reports(args):

@@ -8,6 +8,7 @@ writes bench/results/latest.json and bench/results/latest.md, and prints the Mar
 
     python bench/run.py                 # every benchmark
     python bench/run.py api engine      # only bench_api.py and bench_engine.py
+    python bench/run.py --merge growth  # run one, and replace its figures in latest.json
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float,
                         default=float(os.environ.get("BENCH_TIMEOUT", "1800")),
                         help="seconds allowed to each script (default 1800)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other figures of latest.json, replacing only these")
     args = parser.parse_args()
 
     scripts = discover(args.only)
@@ -119,6 +122,12 @@ def main() -> int:
         if error:
             failures.append({"script": script.name, "error": error})
             print(f"  {script.name}: {error}", file=sys.stderr)
+    if args.merge and (RESULTS_DIR / "latest.json").exists():
+        earlier = json.loads((RESULTS_DIR / "latest.json").read_text())
+        ran = {s.name for s in scripts}
+        results = [r for r in earlier["results"] if r.get("script") not in ran] + results
+        failures = [f for f in earlier["failures"] if f["script"] not in ran] + failures
+        durations = {**earlier.get("durations_s", {}), **durations}
     report = {
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
