@@ -242,6 +242,8 @@ DIVERSION_DECLINED_SHOWN_DAYS = env_int("DIVERSION_DECLINED_SHOWN_DAYS", 14, min
 # Reports are computed by the worker and shown from their last copy; a copy older than this
 # is refreshed when someone opens it (and by `diversion tick`).
 DIVERSION_REPORTS_MAX_AGE_MINUTES = env_int("DIVERSION_REPORTS_MAX_AGE_MINUTES", 60, minimum=1)
+# A prepared evaluator extract is kept this long for its requester to download, then deleted.
+DIVERSION_EXPORT_KEEP_HOURS = env_int("DIVERSION_EXPORT_KEEP_HOURS", 24, minimum=1)
 
 # Logs carry ids and actions, never names, dates of birth or notes.
 LOGGING = {

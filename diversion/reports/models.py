@@ -164,3 +164,29 @@ class ReportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Report snapshot {self.key}"
+
+
+class ExportFile(models.Model):
+    """A de-identified evaluator extract, prepared by the worker for the user who asked.
+
+    The extract has a row per arrest and per referral of the site (a million on a large
+    county), so no request builds it: the worker writes it here (gzip-compressed CSV) and
+    the user downloads it from the Extract page. Only the user who asked may download it;
+    `diversion tick` deletes it after DIVERSION_EXPORT_KEEP_HOURS."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.CASCADE,
+                                     related_name="exports")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False,
+                                 help_text="The CSV, gzip-compressed.")
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "requested_at"],
+                                name="export_user_time_idx")]
+
+    def __str__(self) -> str:
+        return f"Extract #{self.pk}"

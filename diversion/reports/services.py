@@ -429,15 +429,3 @@ def referrals_import(*, site, path, actor, strict: bool = False, stream=None) ->
                   stream=stream, store=store)
     _relink_arrests(site)
     return result
-
-
-@transaction.atomic
-def extract_export(*, site, actor) -> dict:
-    """The de-identified evaluator extract; its release is audited (ids and counts only)."""
-    from diversion.reports.selectors import evaluator_extract
-
-    data = evaluator_extract(site)
-    audit_record(actor=actor, action="extract.export", site=site, object_type="extract",
-                 object_id=site.slug, data={"rows": int(len(data["rows"])),
-                                            "suppress_max": data["suppress_max"]})
-    return data

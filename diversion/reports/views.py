@@ -8,15 +8,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from diversion.reports import charts, exports, selectors, services, snapshots
-from diversion.reports.models import ReportSnapshot
+from diversion.reports import charts, exports, extracts, selectors, snapshots
+from diversion.reports.models import ExportFile, ReportSnapshot
 from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -223,13 +223,33 @@ def deployment(request):
 
 @login_required
 def extract(request):
+    """The de-identified evaluator extract: ask for one (POST), see it being prepared by the
+    worker, download it when ready. Each user sees and downloads only their own."""
     site = selectors.get_report_site_for_user(request.user)
-    data = services.extract_export(site=site, actor=request.user)
-    stamp = timezone.localdate().isoformat()
-    # Text cells pass through the same formula neutraliser as every other export.
-    rows = data["rows"].apply(lambda col: col.map(exports.neutralise)
-                              if col.dtype == object else col)
-    response = HttpResponse(rows.to_csv(index=False),
-                            content_type="text/csv; charset=utf-8")
+    if request.method == "POST":
+        extracts.extract_request(site=site, user=request.user)
+        return redirect("reports:extract")
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    now = timezone.now()
+    mine = list(ExportFile.objects.filter(site=site, requested_by=request.user)
+                .defer("content").order_by("-requested_at")[:5])
+    return render(request, "reports/extract.html", {
+        "exports": [(e, extracts.is_pending(e, now=now)) for e in mine],
+        "waiting": any(extracts.is_pending(e, now=now) for e in mine),
+        "keep_hours": settings.DIVERSION_EXPORT_KEEP_HOURS, "site": site})
+
+
+@login_required
+def extract_download(request, pk: int):
+    site = selectors.get_report_site_for_user(request.user)
+    export = ExportFile.objects.filter(site=site, requested_by=request.user, pk=pk,
+                                       ready_at__isnull=False).first()
+    if export is None:
+        raise Http404("No such extract, or not yours, or not ready.")
+    response = StreamingHttpResponse(extracts.extract_download(export=export,
+                                                               actor=request.user),
+                                     content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime(export.ready_at).strftime("%Y-%m-%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="evaluator-extract-{stamp}.csv"'
     return response

@@ -7,6 +7,7 @@
 """
 
 import fnmatch
+import gzip
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -97,13 +98,17 @@ def world(site, personas):
                              signed_name="A. P.", actor=personas["case_manager"],
                              expires_at=now + timedelta(days=30))
     note = Notification.objects.filter(recipient=personas["case_manager"]).first()
+    from diversion.reports.models import ExportFile
+
+    export = ExportFile.objects.create(site=site, requested_by=personas["evaluator"],
+                                       ready_at=now, rows=0, content=gzip.compress(b"x\n"))
     return {
         "referrals:pk": referral.pk, "cases:pk": case.pk, "cases:hold_decide:pk": hold.pk,
         "cases:kind": "psychosocial", "api:referral_id": referral.pk,
         "api:person_id": case.person_id, "api:case_id": case.pk,
         "resources:case_id": case.pk, "consent:pk": case.person_id,
         "consent:revoke:pk": consent.pk, "notifications:pk": note.pk if note else None,
-        "admin:app_label": "accounts",
+        "admin:app_label": "accounts", "reports:pk": export.pk,
     }
 
 
