@@ -87,3 +87,8 @@ def screening_input(**overrides) -> dict:
 
 def iso(dt: datetime) -> str:
     return dt.isoformat()
+
+
+# Tasks through the real database queue (drained by `diversion worker --batch` in the test),
+# for tests that show work leaves the request.
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -22,6 +22,7 @@ from diversion.accounts.tests.serving import Server, child_env, production_env, 
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notify
 from diversion.sites.management.commands.demo import DEMO_PASSWORD
+from diversion.testing import DB_TASKS
 
 
 @pytest.fixture(scope="module")
@@ -163,13 +164,12 @@ def test_it_answers_503_when_the_database_does_not(client):
     assert response.json()["status"] == "unavailable"
 
 
-_DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_notification_email_from_the_worker_not_the_request(site, personas):
     casey = personas["case_manager"]
-    with override_settings(TASKS=_DB_TASKS, TASKS_BACKEND="database"):
+    with override_settings(TASKS=DB_TASKS, TASKS_BACKEND="database"):
         from django_tasks_db.models import DBTaskResult
 
         note = notify(recipient=casey, kind="case.assigned", subject="A new case",
@@ -192,7 +192,7 @@ def test_it_queues_nothing_when_the_transaction_rolls_back(site, personas):
     from django.db import transaction
     from django_tasks_db.models import DBTaskResult
 
-    with (override_settings(TASKS=_DB_TASKS, TASKS_BACKEND="database"),
+    with (override_settings(TASKS=DB_TASKS, TASKS_BACKEND="database"),
           pytest.raises(RuntimeError), transaction.atomic()):
         notify(recipient=personas["case_manager"], kind="case.assigned",
                subject="A new case", body="x", url="/cases/1/")

@@ -10,19 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diversion.conftest import login
-from diversion.reports import synth
 from diversion.reports.models import ExportFile
-from diversion.reports.services import arrests_import, referrals_import
-
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+from diversion.testing import DB_TASKS
 
 
 @pytest.fixture
-def county(site, tmp_path):
-    truth = synth.write(tmp_path, seed=9, people=200, effect_or=0.5)
-    arrests_import(site=site, path=tmp_path / "arrests.csv", actor=None)
-    referrals_import(site=site, path=tmp_path / "referrals.csv", actor=None)
-    return truth
+def county(import_county):
+    return import_county(seed=9, people=200, effect_or=0.5)
 
 
 @pytest.mark.django_db(transaction=True)

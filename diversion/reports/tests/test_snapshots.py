@@ -10,19 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diversion.conftest import login
-from diversion.reports import snapshots, synth
+from diversion.reports import snapshots
 from diversion.reports.models import ArrestRecord, ReportSnapshot
-from diversion.reports.services import arrests_import, referrals_import
-
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+from diversion.testing import DB_TASKS
 
 
 @pytest.fixture
-def county(site, tmp_path):
-    truth = synth.write(tmp_path, seed=7, people=300, effect_or=0.5)
-    arrests_import(site=site, path=tmp_path / "arrests.csv", actor=None)
-    referrals_import(site=site, path=tmp_path / "referrals.csv", actor=None)
-    return truth
+def county(import_county):
+    return import_county(seed=7, people=300, effect_or=0.5)
 
 
 def _delete_half_the_possession_arrests(site):
