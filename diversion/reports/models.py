@@ -9,6 +9,8 @@
 * ``MatchReview``: an imported row whose person could not be linked with certainty.
 """
 
+import json
+
 from django.db import models
 
 from diversion.lib.models import Timestamped
@@ -151,8 +153,11 @@ class ReportSnapshot(models.Model):
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE,
                              related_name="report_snapshots")
     key = models.CharField(max_length=100)
-    data = models.JSONField(null=True, blank=True,
-                            help_text="The reports and their tables, already suppressed.")
+    # JSON as text, not a JSONField: PostgreSQL's jsonb reorders keys, and a table's keys are
+    # its columns in order.
+    data_json = models.TextField(null=True, blank=True,
+                                 help_text="The reports and their tables, already suppressed "
+                                 "(JSON).")
     computed_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True, help_text="How long the computing took.")
     requested_at = models.DateTimeField(null=True, blank=True,
@@ -164,6 +169,17 @@ class ReportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Report snapshot {self.key}"
+
+    @property
+    def data(self) -> dict | None:
+        """The stored reports, parsed once per text read from the database."""
+        text = self.data_json
+        cached = self.__dict__.get("_data_cache")
+        if cached is not None and cached[0] is text:
+            return cached[1]
+        value = None if text is None else json.loads(text)
+        self.__dict__["_data_cache"] = (text, value)
+        return value
 
 
 class ExportFile(models.Model):

@@ -12,6 +12,7 @@ Snapshots hold only what the reports publish: counts already suppressed, rates, 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -94,7 +95,8 @@ def refresh(site, key: str) -> ReportSnapshot:
     started_at, started = timezone.now(), time.monotonic()
     data = compute(site, key)
     snap, _ = ReportSnapshot.objects.update_or_create(
-        site=site, key=key, defaults={"data": data, "computed_at": started_at,
+        site=site, key=key, defaults={"data_json": json.dumps(data, allow_nan=False),
+                                      "computed_at": started_at,
                                       "seconds": round(time.monotonic() - started, 3)})
     log.info("report %s of site %s computed in %.1f s", key, site.pk, snap.seconds)
     return snap
