@@ -56,7 +56,10 @@ class Person(Timestamped):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["site", "date_of_birth"], name="person_site_dob_idx")]
+        indexes = [models.Index(fields=["site", "date_of_birth"], name="person_site_dob_idx"),
+                   # The import links arrests to people by (site, key): with only the site's
+                   # index, each lookup scanned every person of the site.
+                   models.Index(fields=["site", "person_key"], name="person_site_key_idx")]
 
     def __str__(self) -> str:
         return f"Person #{self.pk}"
