@@ -13,7 +13,6 @@ from diversion.cases.models import (
     Case,
     HoldStatus,
     OnCallShift,
-    PlanReview,
     ProsecutionHold,
 )
 
@@ -113,14 +112,14 @@ def on_call_shifts(*, site_id, since):
             .select_related("case_manager").order_by("starts_at"))
 
 
-def plan_review_due(case: Case):
-    """The date the next plan review is due, or None before any goal is set."""
-    last = PlanReview.objects.filter(case=case).order_by("-reviewed_at").first()
-    if last is not None:
-        return last.next_review_due
-    first_goal = case.goals.order_by("created_at").first()
-    if first_goal is None:
+def plan_review_due(case: Case, *, reviews: list, goals: list):
+    """The date the next plan review is due, or None before any goal is set. From the rows
+    the case page reads anyway: REVIEWS newest first (PlanReview's ordering), all GOALS."""
+    if reviews:
+        return reviews[0].next_review_due
+    if not goals:
         return None
     from diversion.cases.services import plan_review_interval
 
-    return first_goal.created_at.astimezone(case.site.tz).date() + plan_review_interval()
+    first = min(goals, key=lambda g: (g.created_at, g.pk))
+    return first.created_at.astimezone(case.site.tz).date() + plan_review_interval()

@@ -39,6 +39,7 @@ from diversion.cases.selectors import (
     get_hold_for_user,
     holds_visible_to,
     on_call_shifts,
+    plan_review_due,
 )
 from diversion.consent.models import NOTICE_2_32
 from diversion.consent.services import disclose_hold_status
@@ -200,16 +201,6 @@ def _assessment_block(case, kind: str, assessments=None) -> dict:
             "rows": assessment_fields(definition, answers), "completed": completed}
 
 
-def _review_due(case, reviews: list, goals: list):
-    """plan_review_due() from the rows the page reads anyway (no query of its own)."""
-    if reviews:
-        return reviews[0].next_review_due
-    if not goals:
-        return None
-    first = min(goals, key=lambda g: (g.created_at, g.pk))
-    return first.created_at.astimezone(case.site.tz).date() + services.plan_review_interval()
-
-
 def _context(request, case, **forms) -> dict:
     user = request.user
     tz = case.site.tz
@@ -229,7 +220,7 @@ def _context(request, case, **forms) -> dict:
         "urgent": _assessment_block(case, AssessmentKind.URGENT_NEEDS, assessments),
         "psychosocial": _assessment_block(case, AssessmentKind.PSYCHOSOCIAL, assessments),
         "goals": goals, "reviews": reviews,
-        "review_due": _review_due(case, reviews, goals),
+        "review_due": plan_review_due(case, reviews=reviews, goals=goals),
         "assignments": case.assignments.select_related("case_manager").order_by("-started_at"),
         "hold_decisions": hold.decisions.select_related("decided_by") if hold else [],
         "contact_form": ContactForm(tz=tz, initial={"at": now_local.strftime("%Y-%m-%dT%H:%M"),
