@@ -8,12 +8,12 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from diversion.reports import charts, exports, extracts, selectors, snapshots
 from diversion.reports.models import ExportFile, ReportSnapshot
@@ -45,6 +45,12 @@ def _as_table(title, rows: list[dict]) -> dict:
     columns = list(rows[0]) if rows else []
     return {"title": title, "columns": columns,
             "rows": [["" if r.get(c) is None else r.get(c) for c in columns] for r in rows]}
+
+
+def _keeping_query(request, name: str) -> str:
+    """The URL of NAME with this request's query string (the recidivism choice) kept."""
+    query = request.GET.urlencode()
+    return reverse(name) + (f"?{query}" if query else "")
 
 
 def _recidivism_key(params: dict) -> str:
@@ -125,8 +131,7 @@ def pdf(request):
                             status=503, content_type="text/plain; charset=utf-8")
     context = _page_context(request, site)
     if context["waiting"]:
-        return redirect(reverse("reports:index") + (f"?{request.GET.urlencode()}"
-                                                    if request.GET else ""))
+        return redirect(_keeping_query(request, "reports:index"))
     html = render(request, "reports/print.html", context).content.decode()
     document = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
     response = HttpResponse(document, content_type="application/pdf")
@@ -161,8 +166,8 @@ def _page_context(request, site) -> dict:
                  + (f"?{query}" if kind == "recidivism" and query else ""))
                 for fmt in ("csv", "xlsx")])
         for kind in ("equity", "operations", "recidivism", "harm")]
-    context["pdf_url"] = reverse("reports:pdf") + (f"?{query}" if query else "")
-    context["refresh_url"] = reverse("reports:refresh") + (f"?{query}" if query else "")
+    context["pdf_url"] = _keeping_query(request, "reports:pdf")
+    context["refresh_url"] = _keeping_query(request, "reports:refresh")
     return context
 
 
@@ -176,8 +181,7 @@ def refresh(request):
     for key in keys:
         snap, _created = ReportSnapshot.objects.get_or_create(site=site, key=key)
         snapshots.request_refresh(snap)
-    query = request.GET.urlencode()
-    return redirect(reverse("reports:index") + (f"?{query}" if query else ""))
+    return redirect(_keeping_query(request, "reports:index"))
 
 
 @login_required
@@ -194,8 +198,7 @@ def download(request, kind: str, fmt: str):
     snap = snapshots.snapshot(site, key)
     if snap.data is None:
         # Not computed yet: the reports page says so and reloads itself until it is.
-        query = request.GET.urlencode()
-        return redirect(reverse("reports:index") + (f"?{query}" if query else ""))
+        return redirect(_keeping_query(request, "reports:index"))
     if "error" in snap.data:
         error = snap.data["error"]
         return HttpResponse(f"{error['field']}: {error['message']}", status=400,
@@ -222,6 +225,7 @@ def deployment(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def extract(request):
     """The de-identified evaluator extract: ask for one (POST), see it being prepared by the
     worker, download it when ready. Each user sees and downloads only their own."""
@@ -229,8 +233,6 @@ def extract(request):
     if request.method == "POST":
         extracts.extract_request(site=site, user=request.user)
         return redirect("reports:extract")
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET", "POST"])
     now = timezone.now()
     mine = list(ExportFile.objects.filter(site=site, requested_by=request.user)
                 .defer("content").order_by("-requested_at")[:5])
