@@ -243,6 +243,17 @@ REFERRAL_BAD = COMMON_BAD | {
 }
 
 
+def _same_verdicts(columns, rows, kind):
+    """Check the file column by column and row by row: the same verdicts and the same rows
+    kept. Returns the column check and the good rows by line, to compare their values."""
+    data = csv_bytes(columns, rows)
+    got, checked = columnwise(data, kind)
+    want, good = reference(data, kind)
+    assert got == want
+    assert list(checked.data["line"]) == sorted(good)
+    return checked, good
+
+
 def _clean(value):
     if isinstance(value, datetime):
         return value.astimezone(UTC)
@@ -252,11 +263,7 @@ def _clean(value):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(_variants(ARREST, ARREST_BAD), min_size=1, max_size=25))
 def test_the_arrest_columns_agree_with_the_per_row_rules(rows):
-    data = csv_bytes(synth.ARREST_COLUMNS, rows)
-    got, checked = columnwise(data, "arrests")
-    want, good = reference(data, "arrests")
-    assert got == want
-    assert list(checked.data["line"]) == sorted(good)
+    checked, good = _same_verdicts(synth.ARREST_COLUMNS, rows, "arrests")
     for k, line in enumerate(checked.data["line"]):
         ref = good[line]
         at = datetime(1970, 1, 1, tzinfo=UTC) + (int(checked.data["arrested_at"][k])
@@ -275,11 +282,7 @@ def test_the_arrest_columns_agree_with_the_per_row_rules(rows):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(_variants(REFERRAL, REFERRAL_BAD), min_size=1, max_size=25))
 def test_the_referral_columns_agree_with_the_per_row_rules(rows):
-    data = csv_bytes(synth.REFERRAL_COLUMNS, rows)
-    got, checked = columnwise(data, "referrals")
-    want, good = reference(data, "referrals")
-    assert got == want
-    assert list(checked.data["line"]) == sorted(good)
+    checked, good = _same_verdicts(synth.REFERRAL_COLUMNS, rows, "referrals")
     for k, line in enumerate(checked.data["line"]):
         ref = good[line]
         for name in ("pathway", "decision", "accepted", "hold_outcome"):
