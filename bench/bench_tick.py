@@ -30,7 +30,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import datasets  # noqa: E402
 import harness  # noqa: E402
 
 HOLDS = int(os.environ.get("BENCH_TICK_HOLDS", "10000"))
@@ -66,7 +65,7 @@ def build_template() -> str:
     """The 10,000-hold template database; returns its anchor time T (ISO 8601)."""
     url = _url("tick")
     if URL:
-        datasets.ensure_postgres_database(url)
+        harness.ensure_postgres_database(url)
     env = harness.database_env("tick", url)
     harness.migrate(env)
     code = f"""
@@ -146,7 +145,7 @@ def main() -> None:
 
     empty = _url("tick_empty")
     if URL:
-        datasets.ensure_postgres_database(empty)
+        harness.ensure_postgres_database(empty)
     harness.migrate(harness.database_env("tick_empty", empty))
     t0 = time.perf_counter()
     anchor = datetime.fromisoformat(build_template())

@@ -42,23 +42,13 @@ PER_CASE_MANAGER = 25
 BATCH = 5_000
 
 
-def ensure_postgres_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def env_for(size: str, prefix: str = "dataset") -> dict[str, str]:
     """The environment of SIZE's database: var/bench/<prefix>-<size>.sqlite3, or
     BENCH_DATABASE_URL with _<size> appended to the database name."""
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
         url = f"{url}_{size}"
-        ensure_postgres_database(url)
+        harness.ensure_postgres_database(url)
         return harness.database_env(f"{prefix}-{size}", url)
     return harness.database_env(f"{prefix}-{size}")
 

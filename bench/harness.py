@@ -30,6 +30,17 @@ from diversion.accounts.tests.serving import DIVERSION, Server, child_env  # noq
 VAR_BENCH = REPO_DIR / "var" / "bench"
 
 
+def ensure_postgres_database(url: str) -> None:
+    """Create the PostgreSQL database of URL if it does not exist (kept between runs)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def database_env(name: str, url: str | None = None) -> dict[str, str]:
     """Environment for the benchmark's database: BENCH_DATABASE_URL, else var/bench/NAME.sqlite3."""
     url = url or os.environ.get("BENCH_DATABASE_URL")

@@ -56,16 +56,6 @@ MIX = {k: w for k, w in MIX.items() if w > 0}
 SKIPPED: dict[str, str] = {}
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def build(site) -> dict:
     """Users, sessions, tokens and open cases; built once, reused on later runs."""
     from django.conf import settings
@@ -157,7 +147,7 @@ def ensure_contacts(site, managers) -> None:
 
 
 def main() -> None:
-    ensure_database(URL)
+    harness.ensure_postgres_database(URL)
     env = harness.database_env("load", URL)
     harness.migrate(env)
     harness.django_setup(env)
