@@ -164,6 +164,9 @@ def on_call_case_manager(*, site, at) -> User:
         .order_by("-starts_at", "-id")
     )
     for shift in shifts:
+        # Carried on the user, so case_open need not count the caseload again.
+        shift.case_manager.open_cases = shift.open_cases
+    for shift in shifts:
         if shift.open_cases < cap:
             return shift.case_manager
     loads = (
@@ -190,10 +193,10 @@ def case_open(*, referral, actor, at, rule_set) -> Case:
     """
     site = referral.site
     case_manager = on_call_case_manager(site=site, at=at)
-    load = caseload_count(case_manager)
+    load = case_manager.open_cases  # counted in the same transaction by on_call_case_manager
     case = Case(site=site, person=referral.person, referral=referral, case_manager=case_manager,
                 opened_at=at)
-    case.full_clean()
+    full_clean_held(case)
     case.save()
     CaseAssignment.objects.create(case=case, case_manager=case_manager, started_at=at,
                                   reason="on call at acceptance")

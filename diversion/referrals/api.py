@@ -306,7 +306,8 @@ def _case_id(referral) -> int | None:
 def _referral_out(referral, tz, decision=None) -> dict:
     """The referral as the API shows it; times in the site's time zone."""
     if decision is None:
-        decision = referral.decisions.order_by("-id").first()
+        decision = getattr(referral, "latest_decision", None) or \
+            referral.decisions.order_by("-id").first()
     return {
         "id": referral.pk,
         "person_id": referral.person_id,

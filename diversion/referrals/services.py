@@ -9,8 +9,9 @@ from diversion import eligibility
 from diversion.audit.services import audit_record
 from diversion.cases.services import case_open
 from diversion.lib.models import full_clean_held
+from diversion.lib.names import name_key
 from diversion.people.models import Person
-from diversion.people.services import person_create, person_find_matches
+from diversion.people.services import person_create
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import person_record_facts
 
@@ -52,12 +53,17 @@ def screening_run(*, site, data, rule_set_id: str | None = None):
         raise _invalid(exc)
 
 
-def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id):
+# What the records hold of a person created a moment ago: nothing.
+_NO_RECORDS = {"lead_status": "never", "no_contact_order_with_participant": False}
+
+
+def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id,
+                         new_person: bool = False):
     """Facts the program's own records hold beat what was typed: a current participant or a
     no-contact order on record is never missed because the officer did not know of it."""
     facts = dict(data)
     if person is not None and person.pk:
-        records = person_record_facts(person=person)
+        records = _NO_RECORDS if new_person else person_record_facts(person=person)
         rank = {"never": 0, "former": 1, "current": 2}
         typed = facts.get("lead_status")
         if typed not in rank or rank[records["lead_status"]] > rank[typed]:
@@ -73,7 +79,9 @@ def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id
     return facts, output, rule_set, occurred_at
 
 
-def _resolve_person(*, site, person_id: int | None, person_input: PersonInput | None, actor):
+def _resolve_person(*, site, person_id: int | None, person_input: PersonInput | None,
+                    actor) -> tuple[Person, bool]:
+    """The person referred, and whether they were created just now (and so have no records)."""
     if person_id is not None:
         try:
             person = Person.objects.get(site=site, pk=person_id)
@@ -82,18 +90,22 @@ def _resolve_person(*, site, person_id: int | None, person_input: PersonInput | 
         # A merged duplicate stands for the record it was merged into.
         while person.merged_into_id is not None:
             person = Person.objects.get(pk=person.merged_into_id)
-        return person
+        return person, False
     if person_input is None:
         raise ValidationError({"person": "Give the person's name and date of birth."})
-    exact = [m.person for m in person_find_matches(
-        site=site, given_name=person_input.given_name, family_name=person_input.family_name,
-        date_of_birth=person_input.date_of_birth) if m.reason == "same name and date of birth"]
-    if len(exact) == 1 and person_input.date_of_birth is not None:
-        return exact[0]
+    if person_input.date_of_birth is not None:
+        # The same name and date of birth, once only, is the same person; anything looser
+        # is for the officer to confirm on the form (person_find_matches), never assumed.
+        exact = list(Person.objects.filter(
+            site=site, date_of_birth=person_input.date_of_birth, merged_into__isnull=True,
+            name_key=name_key(person_input.given_name, person_input.family_name))[:2])
+        if len(exact) == 1:
+            return exact[0], False
     return person_create(site=site, given_name=person_input.given_name,
                          family_name=person_input.family_name,
                          date_of_birth=person_input.date_of_birth, sex=person_input.sex,
-                         race=person_input.race, ethnicity=person_input.ethnicity, actor=actor)
+                         race=person_input.race, ethnicity=person_input.ethnicity,
+                         actor=actor), True
 
 
 def referral_submit(*, site, officer, data: dict, person_input: PersonInput | None = None,
@@ -103,10 +115,9 @@ def referral_submit(*, site, officer, data: dict, person_input: PersonInput | No
     """Store a referral and its decision; if the person accepts an eligible referral, open the
     case. With an idempotency key, a retried submission returns the first referral unchanged.
     """
-    if idempotency_key:
-        existing = Referral.objects.filter(site=site, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _same_submitter(existing, officer)
+    # The key is unique per site: a retry fails on the insert, rolls back whatever it wrote,
+    # and answers with the first referral. (The views look the key up first, so a retry
+    # rarely gets this far; the constraint is what makes it safe when two race.)
     try:
         return _referral_submit(site=site, officer=officer, data=data, person_input=person_input,
                                 person_id=person_id, accepted=accepted,
@@ -138,10 +149,10 @@ def _referral_submit(*, site, officer, data, person_input, person_id, accepted,
         eligibility.validate(data)
     except eligibility.InvalidInput as exc:
         raise _invalid(exc)
-    person = _resolve_person(site=site, person_id=person_id, person_input=person_input,
-                             actor=officer)
+    person, created = _resolve_person(site=site, person_id=person_id,
+                                      person_input=person_input, actor=officer)
     facts, output, rule_set, occurred_at = _screen_with_records(
-        site=site, data=data, person=person, rule_set_id=rule_set_id)
+        site=site, data=data, person=person, rule_set_id=rule_set_id, new_person=created)
     location = facts.get("location") or {}
     referral = Referral(
         site=site, person=person, officer=officer, agency=getattr(officer, "agency", None),
@@ -161,6 +172,9 @@ def _referral_submit(*, site, officer, data, person_input, person_id, accepted,
                  data={"pathway": referral.pathway, "decision": decision.verdict,
                        "rule_set": decision.rule_set_id, "failed": output["failed"],
                        "unknown": output["unknown"]})
+    # What the caller shows next, so it need not read back what was just written.
+    referral.latest_decision = decision
+    referral.case_pk = None
     if accepted is not None:
         _record_choice(referral=referral, decision=decision, accepted=accepted, actor=officer,
                        rule_set=rule_set, ip=ip)
@@ -184,7 +198,8 @@ def _record_choice(*, referral, decision, accepted: bool, actor, rule_set, ip=No
     audit_record(actor=actor, action="referral.accept" if accepted else "referral.decline",
                  obj=referral, site=referral.site, ip=ip)
     if accepted:
-        case_open(referral=referral, actor=actor, at=now, rule_set=rule_set)
+        referral.case_pk = case_open(referral=referral, actor=actor, at=now,
+                                     rule_set=rule_set).pk
 
 
 @transaction.atomic
