@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -114,15 +115,42 @@ HOLDS_PER_PAGE = 50
 def _holds_page(request, **extra):
     """The holds page: the site's holds by due date, HOLDS_PER_PAGE at a time, with a count.
     Only the shown holds are logged as disclosures."""
-    qs = holds_visible_to(user=request.user).order_by("due_at", "pk")
+    qs = holds_visible_to(user=request.user).order_by("due_at", "pk").only(
+        # What a row shows, and no more: the case's and person's other columns are not
+        # the prosecutor's to read, and loading them was a fifth of the page's time.
+        "case_id", "arrested_at", "due_at", "status", "resolved_at",
+        "case__person_id", "case__referral_id",
+        "case__person__given_name", "case__person__family_name")
     page = Paginator(qs, HOLDS_PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     # 42 CFR Part 2: each hold shown under a consent is logged with the §2.32 notice.
     disclosed = disclose_hold_status(request.user, items)
+    tz = request.user.site.tz
     return {
-        "holds": items, "page": page, "total": page.paginator.count,
-        "tz": request.user.site.tz, "can_decide": request.user.role == Role.PROSECUTOR,
+        "holds": [_hold_row(hold, tz) for hold in items], "page": page,
+        "total": page.paginator.count,
+        "tz": tz, "can_decide": request.user.role == Role.PROSECUTOR,
         "form": HoldDecisionForm(), "disclosed": disclosed, "notice": NOTICE_2_32, **extra,
+    }
+
+
+def _site_minute(at, tz) -> str:
+    return timezone.localtime(at, tz).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _hold_row(hold, tz) -> dict:
+    """One row of the holds page as text: 50 rows through the template's variable lookups,
+    date filters and number formatting were most of the page's time."""
+    person = hold.case.person
+    consent = hold.disclosed_under
+    return {
+        "pk": str(hold.pk), "name": f"{person.given_name} {person.family_name}",
+        "referral": str(hold.case.referral_id), "status": hold.status,
+        "status_label": hold.get_status_display(),
+        "arrested": _site_minute(hold.arrested_at, tz), "due": _site_minute(hold.due_at, tz),
+        "ended": _site_minute(hold.resolved_at, tz),
+        "consent": str(consent.pk) if consent is not None else "",
+        "decide_url": reverse("cases:hold_decide", args=[hold.pk]),
     }
 
 

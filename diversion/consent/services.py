@@ -150,5 +150,7 @@ def disclose_hold_status(user, holds) -> dict[int, Consent]:
             hold.disclosed_under = consent
             shown[hold.pk] = consent
             items.append((consent, f"hold #{hold.pk}: status {hold.status}, dates"))
-    disclosure_record_many(items=items, recipient=user, category=Category.HOLD_STATUS, at=now)
+    if items:
+        disclosure_record_many(items=items, recipient=user, category=Category.HOLD_STATUS,
+                               at=now)
     return shown
