@@ -40,7 +40,9 @@ class ImportedPerson(models.Model):
     """Identity columns shared by both import formats (as the source system wrote them)."""
 
     person_key = models.CharField(
-        max_length=64, blank=True, db_index=True,
+        # Indexed by each model's Meta: a plain B-tree, without PostgreSQL's second
+        # pattern-ops index for LIKE, which no query here uses.
+        max_length=64, blank=True,
         help_text="The source system's key for the person; the same key space in both files.",
     )
     given_name = models.CharField(max_length=100, blank=True)
@@ -64,7 +66,9 @@ class ImportedPerson(models.Model):
 class ArrestRecord(ImportedPerson, Timestamped):
     """One booking: an arrest as the police or county records it."""
 
-    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="arrests")
+    # No index of its own: (site, record_id) and (site, arrested_at) both begin with it.
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="arrests",
+                             db_index=False)
     record_id = models.CharField(max_length=64, help_text="The source system's arrest id.")
     person = models.ForeignKey(
         "people.Person", on_delete=models.SET_NULL, null=True, blank=True,
@@ -82,7 +86,8 @@ class ArrestRecord(ImportedPerson, Timestamped):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "record_id"],
                                                name="arrest_record_unique_per_site")]
-        indexes = [models.Index(fields=["site", "arrested_at"], name="arrest_site_time_idx")]
+        indexes = [models.Index(fields=["site", "arrested_at"], name="arrest_site_time_idx"),
+                   models.Index(fields=["person_key"], name="arrest_person_key_idx")]
 
     def __str__(self) -> str:
         return f"Arrest record {self.record_id}"
@@ -91,8 +96,9 @@ class ArrestRecord(ImportedPerson, Timestamped):
 class ProgramRecord(ImportedPerson, Timestamped):
     """One historical referral and what became of it, imported from an earlier system."""
 
+    # No index of its own: (site, record_id) begins with it.
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT,
-                             related_name="program_records")
+                             related_name="program_records", db_index=False)
     record_id = models.CharField(max_length=64, help_text="The source system's referral id.")
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT,
                                related_name="program_records")
@@ -111,6 +117,7 @@ class ProgramRecord(ImportedPerson, Timestamped):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "record_id"],
                                                name="program_record_unique_per_site")]
+        indexes = [models.Index(fields=["person_key"], name="program_person_key_idx")]
 
     def __str__(self) -> str:
         return f"Program record {self.record_id}"
