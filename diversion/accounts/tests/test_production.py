@@ -84,11 +84,16 @@ def test_it_refuses_to_serve_in_production_with_debug_on(fresh_var):
     assert "DEBUG must be off" in result.stderr
 
 
-def test_it_serves_pages_static_files_and_healthz_in_production(fresh_var):
-    server = Server(production_env(fresh_var), workers=2)
+def test_it_serves_pages_static_files_and_healthz_in_production(fresh_var, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    server = Server(production_env(fresh_var, HOME=str(home)), workers=2)
     try:
         server.wait_ready()
         assert "2 workers" in server.output()
+        # Nothing written under $HOME (the unit keeps it read-only): no control socket.
+        assert list(home.iterdir()) == []
+        assert "ERROR" not in server.output()
         https = {"Host": "lead.example.org", "X-Forwarded-Proto": "https"}
 
         status, _, body = server.request("GET", "/healthz")

@@ -99,6 +99,10 @@ def _gunicorn_options(options: dict) -> dict:
         "max_requests": options["max_requests"],
         "max_requests_jitter": options["max_requests"] // 10,
         "preload_app": True,
+        # systemd and signals manage the server; gunicorn's own control socket (gunicornc)
+        # would be made under $HOME, which the unit keeps read-only, and two servers on one
+        # machine would share it.
+        "control_socket_disable": True,
         "accesslog": "-" if options["access_log"] else None,
         "errorlog": "-",
         "loglevel": env_str("LOG_LEVEL_SERVER", "warning").lower(),
