@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from diversion.lib.env import env_bool, env_int, env_list, env_secret, env_str
+from diversion.lib.net import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
@@ -34,6 +35,10 @@ if PRODUCTION and (SECRET_KEY == DEV_SECRET_KEY or DEBUG):
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Proxies whose X-Forwarded-For is believed for the client's address (diversion.lib.net);
+# loopback by default, where docs/operations.md puts nginx or Caddy.
+DIVERSION_TRUSTED_PROXIES = parse_networks("DIVERSION_TRUSTED_PROXIES", env_list(
+    "DIVERSION_TRUSTED_PROXIES", ["127.0.0.1", "::1"]))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -161,6 +166,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "diversion.accounts.auth_views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "diversion.lib.net.client_ip"
 # Axes' access log would store every sign-in with its user agent; the audit log has them.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

@@ -15,16 +15,13 @@ from django.views.decorators.http import require_http_methods
 from diversion.accounts import mfa
 from diversion.accounts.models import User
 from diversion.audit.services import audit_record
+from diversion.lib.net import client_ip
 
 # When the password step succeeded (seconds since the epoch); the absolute
 # session lifetime counts from here.
 LOGIN_AT_KEY = "diversion_login_at"
 # When the session's idle expiry was last moved on (accounts.middleware.SessionLifetime).
 SEEN_AT_KEY = "diversion_seen_at"
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _safe_next(request, default: str | None = None) -> str:

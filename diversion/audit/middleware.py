@@ -12,6 +12,7 @@ directory). Nothing of the request body is kept; unknown paths are not audited.
 
 from diversion.audit.models import AuditEvent
 from diversion.audit.services import audit_record
+from diversion.lib.net import client_ip
 
 
 def _ids(kwargs: dict) -> dict:
@@ -51,4 +52,4 @@ class DeniedAccessAuditMiddleware:
                      object_type=match.view_name,
                      object_id=ids[list(ids)[-1]] if ids else "",
                      outcome=AuditEvent.Outcome.DENIED,
-                     ip=request.META.get("REMOTE_ADDR") or None, data=data)
+                     ip=client_ip(request), data=data)

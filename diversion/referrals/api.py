@@ -21,6 +21,7 @@ from diversion.api.helpers import (
     require_role,
 )
 from diversion.api.jsonbody import find_nul
+from diversion.lib.net import client_ip
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import (
@@ -322,10 +323,6 @@ def _referral_out(referral, tz, decision=None) -> dict:
     }
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @router.post(
     "/referrals", url_name="referrals", summary="Submit a referral",
     description="Screens and stores a referral with its decision. With `accepted: true` on an "
@@ -369,7 +366,7 @@ def referral_create(request):
             return json_response(_referral_out(earlier, user.site.tz), status=200)
     referral = referral_submit(site=user.site, officer=user, data=data,
                                person_input=person_input, person_id=person_id,
-                               accepted=accepted, idempotency_key=key, ip=_client_ip(request))
+                               accepted=accepted, idempotency_key=key, ip=client_ip(request))
     if referral.officer_id != user.pk and not visible.filter(pk=referral.pk).exists():
         # Another user's referral stored under the same key at the same moment.
         raise HttpError(409, "This idempotency key was already used for another referral; "
@@ -438,5 +435,5 @@ def referral_choice(request, referral_id: int = Path(..., ge=1, le=MAX_ID)):
     if not isinstance(accepted, bool):
         raise field_error("accepted", "must be true or false")
     referral = referral_record_choice(referral=referral, accepted=accepted, actor=user,
-                                      ip=_client_ip(request))
+                                      ip=client_ip(request))
     return json_response(_referral_out(referral, user.site.tz))

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from diversion.accounts.models import Role
 from diversion.cases.models import Case
 from diversion.cases.selectors import cases_visible_to
+from diversion.lib.net import client_ip
 from diversion.referrals.forms import COMMON_SUBSTANCES, NEW_PERSON, SUBSTANCE_ROWS, ReferralForm
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import (
@@ -48,10 +49,6 @@ RESULT_MARK = {"met": "✓", "not_met": "✗", "unknown": "?", "not_applicable":
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _require_intake(user):
@@ -142,7 +139,7 @@ def referral_new(request):
                 site=site, officer=request.user, data=form.screening_input(),
                 person_input=form.person_input(), person_id=form.person_id,
                 idempotency_key=str(form.cleaned_data["idempotency_key"]),
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -218,7 +215,7 @@ def referral_choice(request, pk: int):
     else:
         try:
             referral = referral_record_choice(referral=referral, accepted=value == "yes",
-                                              actor=request.user, ip=_client_ip(request))
+                                              actor=request.user, ip=client_ip(request))
         except ValidationError as exc:
             error = " ".join(exc.messages)
         referral = get_referral_for_user(request.user, pk)

@@ -1,0 +1,61 @@
+"""The address a request came from, as the audit log records it.
+
+Behind the TLS proxy of docs/operations.md every request reaches the app from the proxy, so
+REMOTE_ADDR alone would put the proxy's address on every audit event. The proxy appends the
+address it saw to X-Forwarded-For; that header is believed only when the request came from a
+proxy the deployment trusts (DIVERSION_TRUSTED_PROXIES), and is read from the right, past the
+trusted hops, so a client cannot name an address of its choosing by sending the header itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(name: str, values: list[str]) -> tuple[Network, ...]:
+    """Addresses or networks (CIDR) from a setting; a bad one stops start-up with its name."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)")
+    return tuple(networks)
+
+
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(address, networks: tuple[Network, ...]) -> bool:
+    return any(address in network for network in networks)
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or, when that is a trusted proxy, the nearest
+    address in X-Forwarded-For that is not a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    networks = settings.DIVERSION_TRUSTED_PROXIES
+    peer = _address(remote) if remote else None
+    if peer is None or not _trusted(peer, networks):
+        return remote
+    hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            # A hop that is no address: stop believing the header here.
+            return remote
+        if not _trusted(address, networks):
+            return str(address)
+    # Every hop is a trusted proxy (an internal client): the farthest one.
+    first = _address(hops[0]) if hops else None
+    return str(first) if first is not None else remote
