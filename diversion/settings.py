@@ -265,6 +265,10 @@ LOGGING = {
         "django.server": {"level": env_str("LOG_LEVEL_SERVER", "WARNING")},
         # One line per queued email is noise; failures still show.
         "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+        # The PDF report: WeasyPrint and its font subsetter say a dozen things per document.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Lockouts are written to the database and the audit log; no chatter per sign-in.
         "axes": {"level": "WARNING"},
     },

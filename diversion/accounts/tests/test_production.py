@@ -4,6 +4,7 @@ The subprocess tests run the real `diversion` command against their own SQLite
 database under a temporary DIVERSION_VAR_DIR, so they never touch var/.
 """
 
+import logging
 import re
 import shutil
 from unittest import mock
@@ -190,6 +191,18 @@ def test_it_sends_notification_email_from_the_worker_not_the_request(site, perso
     note.refresh_from_db()
     assert note.emailed_at is not None
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 1
+
+
+def test_the_worker_writes_no_line_per_task_at_its_default_verbosity(site, personas, caplog):
+    caplog.set_level(logging.DEBUG)  # the handler takes everything; the loggers decide
+    with override_settings(TASKS=DB_TASKS, TASKS_BACKEND="database"):
+        notify(recipient=personas["case_manager"], kind="case.assigned", subject="A new case",
+               body="Case #1 is yours.", url="/cases/1/")
+        call_command("worker", "--batch", "--no-startup-delay")
+    assert len(mail.outbox) == 1
+    chatter = [r.getMessage() for r in caplog.records
+               if r.name.startswith("django_tasks") and r.levelno < logging.WARNING]
+    assert chatter == []
 
 
 @pytest.mark.django_db(transaction=True)

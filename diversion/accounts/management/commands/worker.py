@@ -21,6 +21,12 @@ class Command(DbWorkerCommand):
             if action.dest == "backend_name":
                 action.type = str
 
+    def configure_logging(self, verbosity: int) -> None:
+        # django-tasks would set its loggers to INFO, a line per task state. Leave them where
+        # settings.LOGGING puts them (failures only) unless asked for more with -v 2.
+        if verbosity >= 2:
+            super().configure_logging(verbosity)
+
     def handle(self, *args, **options):
         if settings.TASKS_BACKEND != "database":
             raise CommandError(
