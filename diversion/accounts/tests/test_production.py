@@ -193,6 +193,7 @@ def test_it_sends_notification_email_from_the_worker_not_the_request(site, perso
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_writes_no_line_per_task_at_its_default_verbosity(site, personas, caplog):
     caplog.set_level(logging.DEBUG)  # the handler takes everything; the loggers decide
     with override_settings(TASKS=DB_TASKS, TASKS_BACKEND="database"):
