@@ -49,13 +49,14 @@ def client_ip(request) -> str | None:
     if peer is None or not _trusted(peer, networks):
         return remote
     hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    address = None
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:
             # A hop that is no address: stop believing the header here.
             return remote
         if not _trusted(address, networks):
-            return str(address)
-    # Every hop is a trusted proxy (an internal client): the farthest one.
-    first = _address(hops[0]) if hops else None
-    return str(first) if first is not None else remote
+            break
+    # The first hop not a trusted proxy; if every hop is one (an internal client), the
+    # farthest; with no header, the proxy itself.
+    return str(address) if address is not None else remote
