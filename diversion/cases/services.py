@@ -166,7 +166,6 @@ def on_call_case_manager(*, site, at) -> User:
     for shift in shifts:
         # Carried on the user, so case_open need not count the caseload again.
         shift.case_manager.open_cases = shift.open_cases
-    for shift in shifts:
         if shift.open_cases < cap:
             return shift.case_manager
     loads = (
