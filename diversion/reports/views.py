@@ -234,11 +234,11 @@ def extract(request):
         extracts.extract_request(site=site, user=request.user)
         return redirect("reports:extract")
     now = timezone.now()
-    mine = list(ExportFile.objects.filter(site=site, requested_by=request.user)
-                .defer("content").order_by("-requested_at")[:5])
+    mine = [(e, extracts.is_pending(e, now=now))
+            for e in ExportFile.objects.filter(site=site, requested_by=request.user)
+            .defer("content").order_by("-requested_at")[:5]]
     return render(request, "reports/extract.html", {
-        "exports": [(e, extracts.is_pending(e, now=now)) for e in mine],
-        "waiting": any(extracts.is_pending(e, now=now) for e in mine),
+        "exports": mine, "waiting": any(pending for _e, pending in mine),
         "keep_hours": settings.DIVERSION_EXPORT_KEEP_HOURS, "site": site})
 
 
