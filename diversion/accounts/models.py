@@ -1,6 +1,7 @@
 import hashlib
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from diversion.lib.models import Timestamped
@@ -48,14 +49,47 @@ class User(AbstractUser):
 
 
 class ApiToken(Timestamped):
-    """A bearer token for a machine client. Only its SHA-256 is stored."""
+    """A bearer token for a machine client. Only its SHA-256 is stored.
+
+    A token works until `expires_at` or until it is revoked, whichever comes first. The
+    database refuses to undo either (migration 0003's trigger): a revoked token stays revoked,
+    an expiry only moves earlier, and a token never changes hands or key, whatever writes.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True, help_text="What the token is for.")
     prefix = models.CharField(max_length=12, help_text="First characters, to recognise a token.")
     key_hash = models.CharField(max_length=64, unique=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        help_text="The token stops working at this time (DIVERSION_TOKEN_DAYS after it was "
+        "made, unless made shorter). It can be brought forward, never pushed back.")
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last request made with it (to the minute).")
+    revoked_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When it was revoked; a revoked token never works again (the database "
+        "refuses to clear this).")
+
+    def clean(self):
+        """The rule of the trigger, as field errors for a form (the admin) before the database
+        refuses it."""
+        stored = ApiToken.objects.filter(pk=self.pk).first() if self.pk else None
+        if stored is None:
+            return
+        errors = {}
+        if stored.revoked_at is not None and self.revoked_at != stored.revoked_at:
+            errors["revoked_at"] = "A revoked token stays revoked; make a new token instead."
+        if self.expires_at is not None and self.expires_at > stored.expires_at:
+            errors["expires_at"] = "An expiry can be brought forward, never pushed back."
+        if self.user_id != stored.user_id:
+            errors["user"] = "A token belongs to the user it was made for; make a new one."
+        if errors:
+            raise ValidationError(errors)
+
+    def state(self, at) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= at else "active"
 
     @staticmethod
     def hash_key(key: str) -> str:

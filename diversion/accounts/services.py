@@ -1,5 +1,7 @@
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -76,16 +78,44 @@ def user_set_role(*, user: User, role: str, actor: User | None) -> User:
 
 
 @transaction.atomic
-def token_create(*, user: User, actor: User | None, name: str = "") -> str:
-    """Make a bearer token for USER and return it. It is shown once; only its hash is kept."""
+def token_create(*, user: User, actor: User | None, name: str = "",
+                 days: int | None = None) -> str:
+    """Make a bearer token for USER and return it. It is shown once; only its hash is kept.
+
+    It works for DAYS days (DIVERSION_TOKEN_DAYS by default, and never longer)."""
+    limit = settings.DIVERSION_TOKEN_DAYS
+    days = limit if days is None else days
+    if not 1 <= days <= limit:
+        raise ValidationError({"days": f"A token lasts from 1 to {limit} days "
+                                       "(DIVERSION_TOKEN_DAYS)."})
     key = "dv_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, prefix=key[:10], key_hash=ApiToken.hash_key(key))
-    audit_record(actor=actor, action="token.create", obj=user, site=user.site)
+    token = ApiToken(user=user, name=name, prefix=key[:10], key_hash=ApiToken.hash_key(key),
+                     expires_at=timezone.now() + timedelta(days=days))
+    token.full_clean()
+    token.save()
+    audit_record(actor=actor, action="token.create", obj=user, site=user.site,
+                 data={"token": token.pk, "prefix": token.prefix,
+                       "expires_at": token.expires_at.isoformat()})
     return key
 
 
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
+    """Revoke TOKEN for good: it never works again (the database refuses to clear
+    `revoked_at`). Revoking a revoked token changes nothing and writes nothing."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(actor=actor, action="token.revoke", obj=token.user, site=token.user.site,
+                 data={"token": token.pk, "prefix": token.prefix})
+    return token
+
+
 def token_authenticate(key: str) -> User | None:
-    """The active user of an unrevoked bearer token KEY, with their site; None otherwise.
+    """The active user of an unrevoked, unexpired bearer token KEY, with their site; None
+    otherwise.
 
     One implementation for the API and everything else: the query is compiled once per
     process in diversion.api.tokens, since building it cost more than running it."""

@@ -4,8 +4,9 @@ Building the ORM query (select_related over token, user and site) costs about te
 itself, which made token authentication most of the time of `POST /api/v1/screenings`.
 Here the query is compiled once per process and database alias and only executed per
 request: the rows still go through Django's converters and model construction, so the
-token, user and site are ordinary model instances. The rule: an unrevoked token of an
-active user (accounts/tests/test_tokens.py). `accounts.services.token_authenticate` calls this.
+token, user and site are ordinary model instances. The rule: an unrevoked, unexpired token
+of an active user (accounts/tests/test_tokens.py). `accounts.services.token_authenticate`
+calls this.
 """
 
 from __future__ import annotations
@@ -73,13 +74,16 @@ def _lookup(alias: str = "default") -> _Compiled:
 
 
 def token_user(key: str) -> User | None:
-    """The active user of an unrevoked bearer token KEY, with their site; None otherwise."""
+    """The active user of an unrevoked, unexpired bearer token KEY, with their site; None
+    otherwise."""
     if not key:
         return None
     token = _lookup().fetch(ApiToken.hash_key(key))
     if token is None:
         return None
     now = timezone.now()
+    if token.expires_at <= now:
+        return None
     # Touch at most once a minute: a busy client should not write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > \
             _TOUCH_EVERY_SECONDS:
