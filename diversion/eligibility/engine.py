@@ -14,7 +14,7 @@ def _resolve(ref: Referral, rule_set, registry: Registry, site: str) -> RuleSet:
         rs = rule_set
     else:
         rs = registry.get(rule_set)
-    rs.check_area(ref)
+    rs.check_input(ref)
     return rs
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from .errors import RuleSetError
 
@@ -49,8 +50,11 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+_VERBS = {"arrest": "Arrested", "social_contact": "Contacted", "deflection": "Stopped"}
+
+
 def _verb(pathway: str) -> str:
-    return "Arrested" if pathway == "arrest" else "Contacted"
+    return _VERBS[pathway]
 
 
 @predicate("in_area")
@@ -65,9 +69,15 @@ def in_area(params, facts):
             return UNKNOWN, "Location not known yet: give the coordinates or pick the area."
         if how == "conflict":
             found = areas.name(area) if area else "outside the program's areas"
+            picked = areas.name(ref.area) if ref.area in areas else "outside the program's areas"
             return UNKNOWN, (
-                f"The area picked ({areas.name(ref.area)}) and the coordinates "
+                f"The area picked ({picked}) and the coordinates "
                 f"({ref.lat:.5f}, {ref.lon:.5f}: {found}) disagree: confirm where it happened."
+            )
+        if area is None and how == "picked":
+            # the picked id is free text: not repeated
+            return NOT_MET, (
+                f"{_verb(ref.pathway)} in an area picked outside the program's areas ({names})."
             )
         if area is None:
             return NOT_MET, (
@@ -258,6 +268,13 @@ _flag(
     "with a current participant: check the orders.",
 )
 _flag(
+    "no_other_offenses",
+    "other_offenses",
+    "Not committing any other crime at the stop.",
+    "Committing another crime at the stop (e.g. trespass, a warrant, failure to appear).",
+    "Not known yet whether another crime was committed at the stop: confirm.",
+)
+_flag(
     "no_ops_team_denial",
     "ops_team_denial",
     "Not denied by the Operations Team.",
@@ -367,5 +384,120 @@ def no_exceptional_circumstances(params, facts):
         if reason is None or not reason.strip():
             return MET, "No exceptional circumstances given."
         return NOT_MET, "Exceptional circumstances given: see the written reason."
+
+    return check
+
+
+def _amount(value: float, unit: str) -> str:
+    return _grams(value) if unit == "g" else f"{value:g} {unit}"
+
+
+@predicate("below_personal_use_limits", limits=(dict, True))
+def below_personal_use_limits(params, facts):
+    """Met when every substance carried is strictly below its personal-use limit. ``limits``
+    maps a substance name (case-insensitive) to a table with ``grams`` and/or ``units`` (pills,
+    tablets or doses): at or over any limit given is not met. Unknown when a substance has no
+    limit in the rule set, its amount in a limited measure is not known, a substance is not
+    named, or none is listed (an empty list or null) -- unless another substance is not met."""
+    limits = {}
+    for name, table in params["limits"].items():
+        if not isinstance(table, dict) or not table or set(table) - {"grams", "units"}:
+            raise RuleSetError(
+                facts["where"], f"limit for {name!r} must be a table of grams and/or units"
+            )
+        for key, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise RuleSetError(facts["where"], f"{key} for {name!r} must be positive")
+        limits[" ".join(name.split()).casefold()] = (
+            float(table["grams"]) if "grams" in table else None,
+            float(table["units"]) if "units" in table else None,
+        )
+
+    def describe(grams, units):
+        parts = ([f"less than {_grams(grams)}"] if grams else []) + (
+            [f"fewer than {units:g} units"] if units else []
+        )
+        return " or ".join(parts)
+
+    def check(ref, place):
+        carried, counted = ref.substances, ref.substance_units
+        if not carried:
+            return UNKNOWN, (
+                "No substance listed: name each drug and its amount to check the personal-use "
+                "limits."
+            )
+        over, unknown, under = [], [], []
+        for name in carried:
+            if name is None:
+                unknown.append("a substance is not named yet")
+                continue
+            if name not in limits:
+                unknown.append("a substance has no personal-use limit in these rules")
+                continue
+            grams_limit, units_limit = limits[name]
+            measures = []
+            if grams_limit is not None:
+                measures.append((carried[name], grams_limit, "g"))
+            if units_limit is not None:
+                measures.append((counted.get(name, (0.0, True)), units_limit, "units"))
+            limit_text = describe(grams_limit, units_limit)
+            reached = [
+                f"{_amount(known, unit)}{' or more' if some else ''}"
+                for (known, some), limit, unit in measures
+                if known >= limit
+            ]
+            if reached:
+                over.append(
+                    f"Carrying {' and '.join(reached)} of {name}; the personal-use limit is "
+                    f"{limit_text}."
+                )
+                continue
+            sure = [
+                _amount(known, unit) for (known, some), limit, unit in measures if not some
+            ]
+            if sure:
+                under.append(f"{sure[0]} of {name} (limit: {limit_text})")
+            else:
+                unknown.append(f"the amount of {name} is not known yet ({limit_text})")
+        if over:
+            return NOT_MET, " ".join(over)
+        if unknown:
+            text = "; ".join(unknown)
+            return UNKNOWN, f"{text[0].upper()}{text[1:]}: check it against the limits."
+        return MET, f"Carrying {_join(under)}: personal use."
+
+    return check
+
+
+@predicate("no_recent_failed_deflection", days=(int, True))
+def no_recent_failed_deflection(params, facts):
+    """Met when no deflection failed within ``days`` days before the stop: the stop's local
+    date (the rule set's time zone) minus the failure date is more than ``days``; "none" is
+    met, null unknown. A failure after the stop's local date is invalid input (checked when the
+    rule set is chosen)."""
+    days = params["days"]
+    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+        raise RuleSetError(facts["where"], "days must be a positive whole number")
+    tz = facts["tz"]
+
+    def check(ref, place):
+        failed_on = ref.last_failed_deflection_on
+        if failed_on is None:
+            return UNKNOWN, (
+                "Not known yet whether a deflection failed in the last "
+                f"{days} days: check the records."
+            )
+        if not isinstance(failed_on, date):
+            return MET, "No failed deflection on record."
+        gap = (ref.occurred_at.astimezone(tz).date() - failed_on).days
+        if gap <= days:
+            return NOT_MET, (
+                f"A deflection failed on {failed_on.isoformat()}, {gap} days before the stop; "
+                f"eligible again after {days} days."
+            )
+        return MET, (
+            f"Last failed deflection on {failed_on.isoformat()}, more than {days} days before "
+            "the stop."
+        )
 
     return check

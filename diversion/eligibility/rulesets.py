@@ -32,10 +32,16 @@ _TOP_KEYS = {
     "areas": (list, True),
     "criteria": (list, True),
     "notes": (str, False),
+    "pathways": (list, False),
+    "other_picked_areas": (str, False),
 }
+OTHER_PICKED_AREAS = ("invalid", "outside")
+#: the pathways a rule file screens when it does not say (the LEAD pathways)
+DEFAULT_PATHWAYS = ("arrest", "social_contact")
 _NOT_APPLICABLE_TEXT = {
     "arrest": "Does not apply to an arrest diversion.",
     "social_contact": "Does not apply to a social contact referral.",
+    "deflection": "Does not apply to a deflection.",
 }
 
 
@@ -66,6 +72,8 @@ class RuleSet:
         criteria,
         path=None,
         notes="",
+        pathways=DEFAULT_PATHWAYS,
+        other_picked_areas="invalid",
     ):
         self.id = id
         self.version = str(version)
@@ -83,12 +91,16 @@ class RuleSet:
         self._tz = ZoneInfo(timezone)
         #: the instant the rule set takes effect: local midnight of effective_from
         self.starts_at = datetime.combine(effective_from, time(0), tzinfo=self._tz)
-        facts = {"areas": areas, "where": str(path or id)}
+        facts = {"areas": areas, "where": str(path or id), "tz": self._tz}
         checks = []
         for c in self.criteria:
             spec = PREDICATES[c.predicate]
             checks.append((c.id, frozenset(c.applies_to), spec.make(c.params, facts)))
         self._checks = tuple(checks)
+        #: the pathways this rule set screens
+        self.pathways = tuple(pathways)
+        #: a picked area id that is not one of ours: invalid input, or a place outside
+        self.other_picked_areas = other_picked_areas
         self._ref = {"id": self.id, "version": self.version}
 
     def __repr__(self):
@@ -103,15 +115,32 @@ class RuleSet:
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self._tz).date()
 
-    def check_area(self, ref: Referral) -> None:
-        if ref.area is not None and ref.area not in self.areas:
+    def check_input(self, ref: Referral) -> None:
+        """Faults of the input that only this rule set can see: a pathway it does not
+        screen, an area it does not have, a failed deflection after the stop's local date."""
+        if ref.pathway not in self.pathways:
+            raise InvalidInput(
+                "pathway",
+                f"rule set {self.id} screens only " + ", ".join(f'"{p}"' for p in self.pathways),
+            )
+        failed_on = ref.last_failed_deflection_on
+        if isinstance(failed_on, date) and failed_on > self.local_date(ref.occurred_at):
+            raise InvalidInput(
+                "last_failed_deflection_on",
+                "is after the stop's local date: a failure cannot be in the future",
+            )
+        if (
+            ref.area is not None
+            and ref.area not in self.areas
+            and self.other_picked_areas == "invalid"
+        ):
             raise InvalidInput(
                 "location.area",
                 f"unknown area for rule set {self.id}: use one of " + ", ".join(self.area_ids),
             )
 
     def evaluate(self, ref: Referral) -> dict:
-        """The decision for a validated referral (call ``check_area`` first)."""
+        """The decision for a validated referral (call ``check_input`` first)."""
         if ref.lat is not None:
             area = self.areas.area_of(ref.lat, ref.lon)
             if ref.area is not None and ref.area != area:
@@ -120,7 +149,7 @@ class RuleSet:
             else:
                 place = (area, "coordinates")
         elif ref.area is not None:
-            area = ref.area
+            area = ref.area if ref.area in self.areas else None
             place = (area, "picked")
         else:
             area = None
@@ -180,8 +209,16 @@ def load_ruleset(path: Path) -> RuleSet:
         ZoneInfo(doc["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise RuleSetError(where, f"unknown time zone {doc['timezone']!r}") from None
+    if doc.get("other_picked_areas", "invalid") not in OTHER_PICKED_AREAS:
+        raise RuleSetError(where, f"other_picked_areas must be one of {OTHER_PICKED_AREAS}")
     if doc["assessment_window_days"] <= 0:
         raise RuleSetError(where, "assessment_window_days must be positive")
+
+    pathways = doc.get("pathways", list(DEFAULT_PATHWAYS))
+    if not pathways or any(p not in PATHWAYS for p in pathways) or len(set(pathways)) != len(
+        pathways
+    ):
+        raise RuleSetError(where, f"pathways must list distinct pathways from {PATHWAYS}")
 
     areas = []
     for i, entry in enumerate(doc["areas"]):
@@ -213,9 +250,9 @@ def load_ruleset(path: Path) -> RuleSet:
             raise RuleSetError(at, f"duplicate criterion id {cid!r}")
         if name not in PREDICATES:
             raise RuleSetError(at, f"unknown predicate {name!r}; known: {sorted(PREDICATES)}")
-        applies = entry.get("applies_to", list(PATHWAYS))
-        if not isinstance(applies, list) or not applies or any(p not in PATHWAYS for p in applies):
-            raise RuleSetError(at, f"applies_to must list pathways from {PATHWAYS}")
+        applies = entry.get("applies_to", list(pathways))
+        if not isinstance(applies, list) or not applies or any(p not in pathways for p in applies):
+            raise RuleSetError(at, f"applies_to must list pathways from {tuple(pathways)}")
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise RuleSetError(at, "params must be a table")
@@ -241,6 +278,8 @@ def load_ruleset(path: Path) -> RuleSet:
         criteria=criteria,
         path=path,
         notes=doc.get("notes", ""),
+        pathways=tuple(pathways),
+        other_picked_areas=doc.get("other_picked_areas", "invalid"),
     )
 
 

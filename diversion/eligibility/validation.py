@@ -11,6 +11,10 @@ Choices where the contract is silent (also in docs/rules.md):
 - ``location`` is ``{"lat", "lon"}`` or ``{"area"}``; ``lat`` without ``lon`` (or the reverse)
   is invalid; an empty location or one with only nulls is unknown.
 - A substance entry whose ``substance`` is null is a substance not yet named.
+- ``last_failed_deflection_on`` is a date ``YYYY-MM-DD`` or ``"none"``; whether it is after the
+  stop's local date is checked once a rule set (and so a time zone) is chosen.
+- A substance entry may carry ``units`` (pills, tablets, doses), for the personal-use limits
+  counted in units rather than grams.
 - Strings of enums must match exactly (``"never"``, not ``"Never"``); substance names are
   trimmed and case-insensitive; the offense code ``PCS`` is trimmed and case-insensitive.
 """
@@ -19,11 +23,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from .errors import InvalidInput
 
-PATHWAYS = ("arrest", "social_contact")
+PATHWAYS = ("arrest", "social_contact", "deflection")
+NONE = "none"
 LEAD_STATUSES = ("never", "current", "former")
 SPECIALTY_COURT = ("none", "eligible_pending_case", "engaged")
 SUPERVISION = ("none", "post_prison", "parole", "formal_probation", "bench_probation")
@@ -36,6 +41,7 @@ BOOL_KEYS = (
     "da_agrees_to_readmission",
     "supervision_for_person_offense",
     "ops_team_denial",
+    "other_offenses",
 )
 _MAX_TEXT = 10_000  # a written reason longer than this is not a reason but a paste accident
 
@@ -65,6 +71,11 @@ class Referral:
     supervision_for_person_offense: bool | None = None
     ops_team_denial: bool | None = None
     exceptional_circumstances: str | None = None
+    # deflection: another crime at the stop; the last failed deflection (a date, "none")
+    other_offenses: bool | None = None
+    last_failed_deflection_on: date | str | None = None
+    # substance name -> (units known so far, some units not known); units: pills or doses
+    substance_units: dict | None = None
 
     @property
     def is_pcs(self) -> bool:
@@ -184,11 +195,13 @@ def _charge(value):
 
 
 def _substances(value):
+    """(grams by substance, units by substance): each ``name -> (known, some not known)``."""
     if value is None:
-        return None
+        return None, None
     if type(value) is not list:
         raise InvalidInput("substances", 'must be a list of {"substance": name, "grams": number}')
     totals: dict = {}
+    units: dict = {}
     for i, entry in enumerate(value):
         if type(entry) is not dict:
             raise InvalidInput(
@@ -209,8 +222,28 @@ def _substances(value):
             totals[name] = (known, True)
         else:
             totals[name] = (known + grams, unknown)
+        count = _number(entry.get("units"), f"substances[{i}].units")
+        if count is not None and count < 0:
+            raise InvalidInput(f"substances[{i}].units", "must not be negative")
+        known, unknown = units.get(name, (0.0, False))
+        units[name] = (known, True) if count is None else (known + count, unknown)
     # Round to a microgram so that 2.2 + 2.8 is 5 and not 4.999999999999999.
-    return {name: (round(known, 6), unknown) for name, (known, unknown) in totals.items()}
+    return (
+        {name: (round(known, 6), unknown) for name, (known, unknown) in totals.items()},
+        {name: (round(known, 6), unknown) for name, (known, unknown) in units.items()},
+    )
+
+
+def _failed_on(value):
+    field = "last_failed_deflection_on"
+    if value is None or value == NONE:
+        return value
+    if type(value) is str and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidInput(field, 'must be a date YYYY-MM-DD, "none" or null')
 
 
 def _text(value, field):
@@ -233,13 +266,13 @@ def validate(data) -> Referral:
     get = data.get
     pathway = get("pathway")
     if pathway is None:
-        raise InvalidInput("pathway", 'is required: "arrest" or "social_contact"')
+        raise InvalidInput("pathway", 'is required: "arrest", "social_contact" or "deflection"')
     if type(pathway) is not str or pathway not in PATHWAYS:
-        raise InvalidInput("pathway", 'must be "arrest" or "social_contact"')
+        raise InvalidInput("pathway", 'must be "arrest", "social_contact" or "deflection"')
     occurred_at = _occurred_at(get("occurred_at"))
     lat, lon, area = _location(get("location"))
     offense, sq, cdo = _charge(get("charge"))
-    substances = _substances(get("substances"))
+    substances, units = _substances(get("substances"))
     bools = [_bool(get(key), key) for key in BOOL_KEYS]
     return Referral(
         pathway=pathway,
@@ -258,6 +291,9 @@ def validate(data) -> Referral:
         da_agrees_to_readmission=bools[4],
         supervision_for_person_offense=bools[5],
         ops_team_denial=bools[6],
+        other_offenses=bools[7],
+        last_failed_deflection_on=_failed_on(get("last_failed_deflection_on")),
+        substance_units=units,
         lead_status=_enum(get("lead_status"), "lead_status", LEAD_STATUSES),
         specialty_court=_enum(get("specialty_court"), "specialty_court", SPECIALTY_COURT),
         supervision=_enum(get("supervision"), "supervision", SUPERVISION),

@@ -48,7 +48,7 @@ SCREENING_KEYS = (
     "active_extraditable_warrant", "no_contact_order_with_participant", "lead_status",
     "ops_team_recommends_readmission", "da_agrees_to_readmission", "specialty_court",
     "supervision", "supervision_for_person_offense", "ops_team_denial",
-    "exceptional_circumstances",
+    "exceptional_circumstances", "other_offenses", "last_failed_deflection_on",
 )
 
 # ---------------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ SCREENING_INPUT_SCHEMA = {
                    "pathway and occurred_at. Keys not listed are ignored.",
     "required": ["pathway", "occurred_at"],
     "properties": {
-        "pathway": {"type": "string", "enum": ["arrest", "social_contact"]},
+        "pathway": {"type": "string", "enum": ["arrest", "social_contact", "deflection"]},
         "occurred_at": {"type": "string", "format": "date-time",
                         "description": "ISO 8601 with a UTC offset."},
         "location": {"oneOf": [
@@ -72,7 +72,8 @@ SCREENING_INPUT_SCHEMA = {
                                                       "maximum": 180}}},
             {"type": "object", "properties": {"area": {"type": "string",
                                                        "examples": ["downtown", "old_town",
-                                                                    "lloyd"]}}},
+                                                                    "lloyd",
+                                                                    "multnomah_county"]}}},
             {"type": "null"}]},
         "charge": {"type": ["object", "null"], "properties": {
             "offense": {"type": ["string", "null"], "examples": ["PCS"]},
@@ -80,7 +81,10 @@ SCREENING_INPUT_SCHEMA = {
         "substances": {"type": ["array", "null"], "items": {
             "type": "object", "properties": {
                 "substance": {"type": ["string", "null"]},
-                "grams": {"type": ["number", "null"], "minimum": 0}}}},
+                "grams": {"type": ["number", "null"], "minimum": 0},
+                "units": {"type": ["number", "null"], "minimum": 0,
+                          "description": "Pills, tablets or doses, for limits counted in "
+                                         "units (deflection)."}}}},
         "high_risk_of_drug_arrest": _BOOL,
         "active_extraditable_warrant": _BOOL,
         "no_contact_order_with_participant": _BOOL,
@@ -93,6 +97,13 @@ SCREENING_INPUT_SCHEMA = {
         "supervision_for_person_offense": _BOOL,
         "ops_team_denial": _BOOL,
         "exceptional_circumstances": {"type": ["string", "null"]},
+        "other_offenses": {"type": ["boolean", "null"],
+                           "description": "Deflection: another crime committed at the stop."},
+        "last_failed_deflection_on": {
+            "oneOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": ["none"]},
+                      {"type": "null"}],
+            "description": "Deflection: the date of the person's last failed deflection, or "
+                           "\"none\". Not after the stop's local date."},
     },
 }
 DECISION_SCHEMA = {
