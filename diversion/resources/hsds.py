@@ -44,6 +44,11 @@ TABLES: dict[str, tuple[str, list[str]]] = {
               ["id", "location_id", "service_id", "organization_id", "service_at_location_id",
                "number", "extension", "type", "description"]),
 }
+# Limits on what an import reads, so that a zip bomb or a huge file is refused with a clear
+# message before it can exhaust memory (a 763 KB zip once unpacked to 300 MB).
+MAX_FILE_BYTES = 100_000_000  # the .zip or .json file as given
+MAX_MEMBERS = 100  # files in a zip (HSDS has 22 tables and a datapackage.json)
+MAX_UNPACKED_BYTES = 200_000_000  # all the zip's .csv and .json members, unpacked
 NUMBER_FIELDS = {("location", "latitude"), ("location", "longitude")}
 # Attribute columns the directory does not keep but writes, for a valid HSDS row.
 ATTRIBUTE_LINK_TYPE = "service_category"
@@ -93,21 +98,75 @@ def read(path: Path) -> dict[str, list[Row]]:
     """Read PATH: a directory of CSV files, a .zip of them, or a .json file."""
     path = Path(path)
     if path.is_dir():
-        files = {p.name: p.read_bytes() for p in path.iterdir() if p.suffix == ".csv"}
+        csvs = [p for p in path.iterdir() if p.suffix == ".csv"]
+        size = sum(p.stat().st_size for p in csvs)
+        if size > MAX_UNPACKED_BYTES:
+            raise _too_big(path.name, f"the CSV files come to {_mb(size)}; the limit is "
+                                      f"{_mb(MAX_UNPACKED_BYTES)}")
+        files = {p.name: p.read_bytes() for p in csvs}
         return read_csv_files(files)
     if not path.exists():
         raise HsdsInvalid([HsdsError(str(path), None, "path", "no such file or directory")])
+    _check_size(path)
     if path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                files = {Path(n).name: zf.read(n) for n in zf.namelist() if n.endswith(".csv")}
-        except zipfile.BadZipFile:
-            raise HsdsInvalid([HsdsError(path.name, None, "file", "not a readable zip file")])
-        return read_csv_files(files)
+        return read_csv_files(read_zip(path))
     if path.suffix.lower() == ".json":
         return read_json(path.read_bytes(), file=path.name)
     raise HsdsInvalid([HsdsError(path.name, None, "path",
                                  "give a directory or .zip of HSDS CSV files, or a .json file")])
+
+
+def _too_big(file: str, message: str) -> HsdsInvalid:
+    return HsdsInvalid([HsdsError(file, None, "file", message)])
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:g} MB"
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_big(path.name, f"the file is {_mb(size)}; the limit is {_mb(MAX_FILE_BYTES)}")
+
+
+def read_zip(path: Path) -> dict[str, bytes]:
+    """The .csv (and datapackage.json) members of the zip at PATH, within the limits.
+
+    A zip bomb is refused before anything is unpacked: the member count and the unpacked
+    size the zip's directory declares are checked first. The directory can lie, so the
+    bytes are also counted while they are unpacked, and reading stops at the limit.
+    """
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise _too_big(name, f"the zip has {len(members)} members; the limit is "
+                                     f"{MAX_MEMBERS}")
+            wanted = [m for m in members if not m.is_dir() and m.filename.endswith(
+                (".csv", ".json"))]
+            declared = sum(m.file_size for m in wanted)
+            if declared > MAX_UNPACKED_BYTES:
+                raise _too_big(name, f"the zip unpacks to {_mb(declared)}; the limit is "
+                                     f"{_mb(MAX_UNPACKED_BYTES)}")
+            files: dict[str, bytes] = {}
+            total = 0
+            for member in wanted:
+                chunks = []
+                with zf.open(member) as stream:
+                    while chunk := stream.read(1 << 20):
+                        total += len(chunk)
+                        if total > MAX_UNPACKED_BYTES:
+                            raise _too_big(name, "the zip unpacks to more than "
+                                                 f"{_mb(MAX_UNPACKED_BYTES)} (the limit)")
+                        chunks.append(chunk)
+                files[Path(member.filename).name] = b"".join(chunks)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
+            OSError, ValueError) as exc:
+        # A damaged member (wrong CRC, a size that does not match its header) lands here.
+        raise HsdsInvalid([HsdsError(name, None, "file", f"not a readable zip file ({exc})")])
+    return files
 
 
 def read_csv_files(files: dict[str, bytes]) -> dict[str, list[Row]]:
