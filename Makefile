@@ -2,14 +2,14 @@
 # Everything else is installed into .venv/ from the pinned requirements.
 
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres lint bench load setup clean demo
+.PHONY: run test test-postgres test-first-run test-wheel lint bench load setup clean demo
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(STAMP)
 
+# The address and the demo logins are the last lines it prints (`diversion run`).
 run: setup
 	@mkdir -p var
-	$(BIN)/diversion migrate --noinput
-	SITE_URL=http://$(HOST):$(PORT) $(BIN)/diversion demo
-	SITE_URL=http://$(HOST):$(PORT) $(BIN)/diversion runserver $(HOST):$(PORT)
+	@echo "Migrating the database and loading the demo data (once; later runs keep them)..."
+	@$(BIN)/diversion migrate --noinput --verbosity 0
+	@SITE_URL=http://$(HOST):$(PORT) $(BIN)/diversion demo --verbosity 0
+	@SITE_URL=http://$(HOST):$(PORT) $(BIN)/diversion run $(HOST):$(PORT)
 
 demo: setup
 	@mkdir -p var
@@ -35,11 +37,15 @@ test: setup
 	@mkdir -p var
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# `make run` on a fresh copy of the tree, then the sign-in page and the officer's form in chromium.
+test-first-run: setup
+	$(BIN)/python -m pytest -p no:xdist ops/tests/test_first_run.py $(PYTEST_ARGS)
+
 test-postgres: setup
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/diversion} $(MAKE) test
 
 lint: setup
-	$(BIN)/ruff check diversion bench
+	$(BIN)/ruff check diversion bench ops
 	$(BIN)/diversion makemigrations --check --dry-run
 
 bench: setup

@@ -5,6 +5,7 @@ off unless asked, console email). Production switches on with
 DIVERSION_ENV=production, which refuses the development defaults.
 """
 
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,7 +18,11 @@ from diversion.lib.net import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
-VAR_DIR = Path(env_str("DIVERSION_VAR_DIR", str(REPO_DIR / "var")))
+# Data (the SQLite file, collected static files, backups) lives in var/: beside the code in a
+# checkout of the repository, and in the current directory when installed from the wheel
+# (site-packages is no place for it).
+_CHECKOUT = (REPO_DIR / "pyproject.toml").is_file()
+VAR_DIR = Path(env_str("DIVERSION_VAR_DIR", str((REPO_DIR if _CHECKOUT else Path.cwd()) / "var")))
 
 ENVIRONMENT = env_str("DIVERSION_ENV", "development")
 if ENVIRONMENT not in {"development", "test", "production"}:
@@ -110,7 +115,13 @@ TEMPLATES = [
 # Django templates): the same HTML, about three times faster, which the case page's forms feel.
 FORM_RENDERER = "diversion.lib.renderers.JinjaFirstRenderer"
 
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'diversion.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL", "")
+if not DATABASE_URL:
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'diversion.sqlite3'}"
+    # The default SQLite file's folder, so that a first `diversion migrate` needs no mkdir.
+    # If it cannot be made (read-only), SQLite says so when it opens the file.
+    with suppress(OSError):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -209,6 +220,12 @@ STORAGES = {
                     if not PRODUCTION else
                     "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Outside production WhiteNoise serves static files straight from where they lie (the finders:
+# diversion/static and each app's), rechecked at each request, so `make run` needs no
+# collectstatic step and an edited script shows at the next reload, with DEBUG off. In
+# production they come from STATIC_ROOT, collected with content-hashed names.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

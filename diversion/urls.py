@@ -13,6 +13,10 @@ urlpatterns = [
     # The referral page's service worker, at the root so that its scope covers the site.
     path("sw.js", serve, {"path": "sw.js", "document_root": settings.BASE_DIR / "static" / "js"},
          name="service_worker"),
+    # Browsers ask for /favicon.ico whatever the page says; the same file is in static/icons.
+    path("favicon.ico", serve, {"path": "favicon.ico",
+                                "document_root": settings.BASE_DIR / "static" / "icons"},
+         name="favicon"),
     path("accounts/", include("diversion.accounts.urls")),
     # set_language: the language switcher at the foot of every page posts here.
     path("i18n/", include("django.conf.urls.i18n")),

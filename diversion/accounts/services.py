@@ -33,11 +33,12 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     agency=None,
+    phone: str = "",
     check_password: bool = True,
 ) -> User:
     user = User(
         username=username, role=role, site=site, email=email, first_name=first_name,
-        last_name=last_name, agency=agency,
+        last_name=last_name, agency=agency, phone=phone,
         is_staff=role == Role.ADMINISTRATOR, is_superuser=role == Role.ADMINISTRATOR,
     )
     if password:

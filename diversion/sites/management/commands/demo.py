@@ -28,6 +28,16 @@ DEMO_USERS = [
     ("evaluator", Role.EVALUATOR),
     ("admin", Role.ADMINISTRATOR),
 ]
+# The on-call case manager's work phone, which the officer's "call the case manager" line shows
+# (555-01xx: the range kept for fiction).
+DEMO_PHONES = {"casemanager": "503-555-0134"}
+
+
+def demo_logins() -> list[str]:
+    """The lines that tell a newcomer how to sign in: one per demo user, with the password."""
+    lines = [f"Sign in as any of these (password: {DEMO_PASSWORD}):"]
+    lines += [f"  {username:<12} {Role(role).label}" for username, role in DEMO_USERS]
+    return lines
 
 
 class Command(BaseCommand):
@@ -46,12 +56,13 @@ class Command(BaseCommand):
                 created = self._load()
             county = self._county()
             live = self._live_casework()
+        if opts["verbosity"] < 1:
+            return
         self.stdout.write(self.style.SUCCESS(
             "Demo data is synthetic (Faker): no record is about a real person."))
-        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in as any of these "
-                          f"(password: {DEMO_PASSWORD}):")
-        for username, role in DEMO_USERS:
-            self.stdout.write(f"  {username:<12} {Role(role).label}")
+        self.stdout.write(f"Open {settings.SITE_URL}/")
+        for line in demo_logins():
+            self.stdout.write(line)
         if created:
             self.stdout.write(f"({created} demo users created.)")
         if county:
@@ -137,7 +148,8 @@ class Command(BaseCommand):
             user_create(username=username, role=role, site=site, password=DEMO_PASSWORD,
                         actor=None, email=f"{username}@demo.invalid",
                         first_name="Demo", last_name=Role(role).label,
-                        agency=agency if role == Role.OFFICER else None, check_password=False)
+                        agency=agency if role == Role.OFFICER else None,
+                        phone=DEMO_PHONES.get(username, ""), check_password=False)
             created += 1
         cm = User.objects.get(username="casemanager")
         now = timezone.now()
