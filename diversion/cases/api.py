@@ -7,11 +7,12 @@ site's time zone.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from diversion.accounts.models import Role
 from diversion.api.auth import RolesOnly
+from diversion.api.helpers import field_error
 from diversion.cases import services
 from diversion.cases.models import Case
 from diversion.cases.selectors import WRITER_ROLES, caseload_for, get_case_for_user
@@ -32,6 +33,10 @@ class ContactIn(Schema):
     duration_minutes: int | None = None
     note: str = ""
     monthly_status: dict | None = None
+    idempotency_key: str | None = Field(
+        None, max_length=64,
+        description="Any string unique to this contact (or the `Idempotency-Key` header): a "
+                    "retry with the same key records nothing more and answers with the first.")
 
 
 class AssessmentIn(Schema):
@@ -108,10 +113,14 @@ def case_detail(request, case_id: int):
              auth=_WRITERS, summary="Record a contact (and, optionally, this month's status)")
 def case_contact_add(request, case_id: int, payload: ContactIn):
     case = _case(request, case_id, write=True)
+    header = request.headers.get("Idempotency-Key")
+    if header is not None and payload.idempotency_key not in (None, header):
+        raise field_error("idempotency_key", "differs from the Idempotency-Key header")
     contact = _call(services.contact_record, case=case, actor=request.user, at=payload.at,
                     kind=payload.kind, place=payload.place,
                     duration_minutes=payload.duration_minutes, note=payload.note,
-                    monthly_status=payload.monthly_status)
+                    monthly_status=payload.monthly_status,
+                    idempotency_key=payload.idempotency_key or header)
     case = _case(request, case_id)
     return Status(201, {"id": contact.pk, "at": _local(case, contact.at),
                         "kind": contact.kind, "case": case_out(case)})

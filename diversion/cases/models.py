@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-from diversion.lib.models import Timestamped
+from diversion.lib.models import NOTE_MAX_CHARS, Timestamped, note_validators
 
 
 class CaseStatus(models.TextChoices):
@@ -52,7 +52,9 @@ class Case(Timestamped):
         max_length=32, blank=True, choices=ExitReason.choices,
         help_text="Why the case ended. Never a sanction: people cannot fail out of the program.",
     )
-    exit_note = models.TextField(blank=True, help_text="Free text for an 'other' exit reason.")
+    exit_note = models.TextField(blank=True, max_length=NOTE_MAX_CHARS,
+                                 validators=note_validators(),
+                                 help_text="Free text for an 'other' exit reason.")
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-lock counter.")
 
     class Meta:
@@ -230,9 +232,14 @@ class Contact(models.Model):
     duration_minutes = models.PositiveIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(24 * 60)],
         help_text="How long, in minutes (at most a day).")
-    note = models.TextField(blank=True, help_text="The case manager's note. Never logged.")
+    note = models.TextField(blank=True, max_length=NOTE_MAX_CHARS, validators=note_validators(),
+                            help_text="The case manager's note. Never logged.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True,
+        help_text="Sent with the form or the API call, so a double tap or a retry records one "
+        "contact, not two.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -241,6 +248,8 @@ class Contact(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(duration_minutes__lte=24 * 60),
                                    name="contact_duration_at_most_a_day"),
+            models.UniqueConstraint(fields=["case", "idempotency_key"],
+                                    name="contact_idempotency_unique"),
         ]
 
     def __str__(self) -> str:
@@ -309,7 +318,8 @@ class Goal(Timestamped):
 
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="goals")
-    text = models.TextField(help_text="The goal in the participant's own words.")
+    text = models.TextField(max_length=NOTE_MAX_CHARS, validators=note_validators(),
+                            help_text="The goal in the participant's own words.")
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=GoalStatus.choices,
                               default=GoalStatus.NOT_STARTED)
@@ -344,7 +354,7 @@ class PlanReview(models.Model):
     reviewed_at = models.DateTimeField()
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_CHARS, validators=note_validators())
     goals_snapshot = models.JSONField(
         default=list, help_text="Each goal's id, text, status and target date at the review.")
     next_review_due = models.DateField(

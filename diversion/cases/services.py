@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -336,29 +336,68 @@ def case_exit(*, case: Case, actor, reason: str, note: str = "", at=None,
         if at is not None else timezone.now()
     case.exit_reason = reason
     case.exit_note = (note or "").strip()
+    try:
+        case.clean_fields(exclude=[f.name for f in Case._meta.fields if f.name != "exit_note"])
+    except ValidationError as exc:
+        raise ValidationError({"note": exc.message_dict["exit_note"]})
     case.exited_at = at
     case.assignments.filter(ended_at__isnull=True).update(ended_at=at)
     _set_status(case, CaseStatus.EXITED, actor=actor, data={"reason": reason})
     return case
 
 
-@transaction.atomic
 def contact_record(*, case: Case, actor, at, kind: str, place: str = "",
                    duration_minutes: int | None = None, note: str = "",
-                   monthly_status: dict | None = None) -> Contact:
+                   monthly_status: dict | None = None,
+                   idempotency_key: str | None = None) -> Contact:
     """Record a contact. The first contact engages the case; a contact after the assessment
-    makes it active; an inactive case becomes active again (engaged if never assessed)."""
+    makes it active; an inactive case becomes active again (engaged if never assessed).
+
+    With an idempotency key (the form sends one, an API client may), a double tap or a retry
+    returns the first contact unchanged and records nothing more."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise ValidationError({"idempotency_key": "Must not be blank."})
+    try:
+        return _contact_record(case=case, actor=actor, at=at, kind=kind, place=place,
+                               duration_minutes=duration_minutes, note=note,
+                               monthly_status=monthly_status, idempotency_key=idempotency_key)
+    except IntegrityError:
+        # Two taps raced past the look-up (the case lock serialises them on PostgreSQL; the
+        # unique constraint is what makes it safe everywhere): answer with the first.
+        earlier = idempotency_key and Contact.objects.filter(
+            case_id=case.pk, idempotency_key=idempotency_key).first()
+        if not earlier:
+            raise
+        return _same_recorder(earlier, actor)
+
+
+def _same_recorder(contact: Contact, actor) -> Contact:
+    if contact.recorded_by_id != getattr(actor, "pk", None):
+        raise ValidationError({"idempotency_key": "This key was already used for another "
+                                                  "contact; send a new one."})
+    return contact
+
+
+@transaction.atomic
+def _contact_record(*, case: Case, actor, at, kind, place, duration_minutes, note,
+                    monthly_status, idempotency_key) -> Contact:
     case = _lock_case(case)
     _require_writer(case, actor)
+    if idempotency_key:
+        earlier = Contact.objects.filter(case=case, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _same_recorder(earlier, actor)
     if not case.is_open:
         raise ValidationError({"case": "This case has exited; contacts can no longer be added."})
     at = _past(at if at is not None else timezone.now(), "at",
                not_before=case.referral.occurred_at - timedelta(hours=1),
                not_before_label="the referral")
     contact = Contact(site_id=case.site_id, case=case, at=at, kind=kind, place=place or "",
-                      duration_minutes=duration_minutes, note=note or "", recorded_by=actor)
+                      duration_minutes=duration_minutes, note=note or "", recorded_by=actor,
+                      idempotency_key=idempotency_key or None)
     # The site is the case's own (site_id copied from the locked case).
-    full_clean_held(contact, exclude=["site"])
+    # The key's uniqueness is the database's to enforce (a race is answered above).
+    full_clean_held(contact, exclude=["site", "idempotency_key"])
     contact.save()
     if case.first_contact_at is None or at < case.first_contact_at:
         case.first_contact_at = at

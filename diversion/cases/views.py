@@ -330,7 +330,9 @@ def case_contact_add(request, pk: int):
         at=form.cleaned_data.get("at"), kind=form.cleaned_data.get("kind"),
         place=form.cleaned_data.get("place"),
         duration_minutes=form.cleaned_data.get("duration_minutes"),
-        note=form.cleaned_data.get("note"), monthly_status=form.monthly_status())
+        note=form.cleaned_data.get("note"), monthly_status=form.monthly_status(),
+        idempotency_key=str(form.cleaned_data["idempotency_key"])
+        if form.cleaned_data.get("idempotency_key") else None)
     return _respond(request, case, ok=ok, message=_("Contact recorded."),
                     **({} if ok else {"contact_form": form}))
 

@@ -1,3 +1,4 @@
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 
@@ -18,3 +19,13 @@ def full_clean_held(instance: models.Model, *, exclude=()) -> None:
     held = [f.name for f in instance._meta.concrete_fields
             if f.is_relation and f.is_cached(instance)]
     instance.full_clean(exclude=[*exclude, *held])
+
+
+# Free text a person types (a contact note, an exit note, a plan review, the Operations
+# Team's reasons): about four printed pages. Checked by the model's validation, so every
+# service that calls full_clean refuses a longer one with the field named, whatever the surface.
+NOTE_MAX_CHARS = 10_000
+
+
+def note_validators() -> list:
+    return [MaxLengthValidator(NOTE_MAX_CHARS)]

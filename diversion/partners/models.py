@@ -2,6 +2,7 @@
 DA agrees to or refuses."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from diversion.lib.models import Timestamped
@@ -47,7 +48,7 @@ class OpsDecision(Timestamped):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
                              related_name="ops_decisions")
     kind = models.CharField(max_length=32, choices=OpsDecisionKind.choices)
-    note = models.TextField(blank=True, max_length=2000,
+    note = models.TextField(blank=True, max_length=2000, validators=[MaxLengthValidator(2000)],
                             help_text="The team's reasons, in a few words. Shown to the team "
                             "only; never in emails or logs.")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

@@ -16,6 +16,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -35,17 +36,35 @@ def is_pending(export: ExportFile, *, now) -> bool:
 
 
 def extract_request(*, site, user) -> ExportFile:
-    """Queue an extract for USER, or return the one of theirs already being prepared."""
+    """Queue an extract for USER, or return the one of theirs already being prepared.
+
+    A user has at most one extract being prepared (a partial unique constraint), so requests
+    that arrive together make one file: the first inserts, the others find it."""
     now = timezone.now()
-    for export in ExportFile.objects.filter(site=site, requested_by=user,
-                                            ready_at__isnull=True, failed_at__isnull=True):
-        if is_pending(export, now=now):
-            return export
-    export = ExportFile.objects.create(site=site, requested_by=user)
-    audit_record(actor=user, action="extract.request", obj=export, site=site)
+    # One not ready after PENDING_FOR (a worker stopped, say) is given up, so it no longer
+    # blocks a new one; the page shows it as not prepared.
+    ExportFile.objects.filter(requested_by=user, ready_at__isnull=True, failed_at__isnull=True,
+                              requested_at__lte=now - PENDING_FOR).update(failed_at=now)
+    export = _pending_of(user)
+    if export is not None:
+        return export
+    try:
+        with transaction.atomic():
+            export = ExportFile.objects.create(site=site, requested_by=user)
+            audit_record(actor=user, action="extract.request", obj=export, site=site)
+    except IntegrityError:
+        export = _pending_of(user)
+        if export is None:  # it was prepared in the moment between: that is the file
+            return ExportFile.objects.filter(requested_by=user).latest("requested_at")
+        return export
     prepare_task.enqueue(export_id=export.pk)
     export.refresh_from_db()  # with the immediate backend it is ready already
     return export
+
+
+def _pending_of(user) -> ExportFile | None:
+    return ExportFile.objects.filter(requested_by=user, ready_at__isnull=True,
+                                     failed_at__isnull=True).first()
 
 
 @task()

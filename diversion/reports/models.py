@@ -210,6 +210,12 @@ class ExportFile(models.Model):
     class Meta:
         indexes = [models.Index(fields=["requested_by", "requested_at"],
                                 name="export_user_time_idx")]
+        constraints = [
+            # One extract being prepared per user: eight taps at once make one file.
+            models.UniqueConstraint(
+                fields=["requested_by"], name="export_one_pending_per_user",
+                condition=models.Q(ready_at__isnull=True, failed_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"Extract #{self.pk}"

@@ -1,6 +1,7 @@
 """Django forms of the cases app; the assessment form definitions live beside them as data
 (definitions.py and the *.toml files)."""
 
+import uuid
 from datetime import datetime
 
 from django import forms
@@ -67,6 +68,13 @@ class ContactForm(SiteForm):
                                          max_value=100, required=False)
     er_visits = forms.IntegerField(label=_("Emergency-room visits this month so far"),
                                    min_value=0, max_value=100, required=False)
+    # A fresh key per form shown: a double tap or a resend records one contact.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
 
     def monthly_status(self) -> dict:
         d = self.cleaned_data

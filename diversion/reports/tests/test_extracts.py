@@ -52,3 +52,59 @@ def test_a_day_later_the_tick_deletes_the_extract(client, site, personas, county
     later = timezone.now() + timedelta(hours=24, minutes=1)
     assert tick_run(now=later, only=["extracts_purge"]) == {"extracts_purge": 1}
     assert not ExportFile.objects.exists()
+
+
+# Issue 13's review: eight simultaneous extract requests made two files.
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_simultaneous_requests_make_one_file(site, personas, county):
+    import threading
+
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    barrier = threading.Barrier(8)
+    codes, lock = [], threading.Lock()
+
+    def tap():
+        from django.db import connection as conn
+
+        try:
+            client = login(Client(), personas["evaluator"])
+            barrier.wait()
+            code = client.post(reverse("reports:extract")).status_code
+            with lock:
+                codes.append(code)
+        finally:
+            conn.close()
+
+    with override_settings(TASKS=DB_TASKS, TASKS_BACKEND="database"):
+        threads = [threading.Thread(target=tap) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert codes == [302] * 8
+    assert ExportFile.objects.count() == 1
+
+
+def test_a_user_never_has_two_extracts_being_prepared(site, personas):
+    from django.db import IntegrityError, transaction
+
+    ExportFile.objects.create(site=site, requested_by=personas["evaluator"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExportFile.objects.create(site=site, requested_by=personas["evaluator"])
+    ExportFile.objects.create(site=site, requested_by=personas["supervisor"])  # someone else
+
+
+def test_a_request_left_pending_too_long_no_longer_blocks_a_new_one(site, personas):
+    from diversion.reports.extracts import PENDING_FOR, extract_request
+
+    with override_settings(TASKS=DB_TASKS, TASKS_BACKEND="database"):
+        first = extract_request(site=site, user=personas["evaluator"])
+        ExportFile.objects.filter(pk=first.pk).update(
+            requested_at=timezone.now() - PENDING_FOR - timedelta(minutes=1))
+        second = extract_request(site=site, user=personas["evaluator"])
+    assert second.pk != first.pk
+    first.refresh_from_db()
+    assert first.failed_at is not None
