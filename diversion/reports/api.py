@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from ninja import Router
 from ninja.errors import HttpError
 
-from diversion.reports import selectors, snapshots
+from diversion.reports import publish, selectors, snapshots
 from diversion.reports.recidivism import EvaluationError
 
 router = Router(tags=["reports"])
@@ -40,7 +40,9 @@ def report_equity(request):
 
 @router.get("/reports/operations", summary="Referrals, decisions, holds, caseloads, contacts")
 def report_operations(request):
-    return _answer(snapshots.snapshot(_site(request), snapshots.BASE), "operations")
+    answer = _answer(snapshots.snapshot(_site(request), snapshots.BASE), "operations")
+    return publish.for_user(request.user, "operations", answer) if isinstance(answer, dict) \
+        else answer
 
 
 @router.get("/reports/harm", summary="Month by month against each participant's baseline")

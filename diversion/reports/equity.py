@@ -6,12 +6,14 @@ Pure pandas over the frames of ``dataset``; no database here.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from diversion.reports import publish
 from diversion.reports.dataset import GROUP_LABELS, GROUPS
+from diversion.reports.operations import assessed_in_time
 from diversion.reports.suppression import suppress_max, suppress_table
 
 Z95 = 1.959963984540054
@@ -58,10 +60,9 @@ def counts(arrests: pd.DataFrame, program: pd.DataFrame, *, launch: datetime,
                   & (program["referred_at"] < until)]
     eligible = ref[ref["decision"] == "eligible"]
     accepted = eligible[eligible["accepted"].fillna(False).astype(bool)]
-    zone = ZoneInfo(tz)
-    done = accepted["assessment_completed_at"].dt.tz_convert(zone).dt.normalize()
-    start = accepted["referred_at"].dt.tz_convert(zone).dt.normalize()
-    assessed = accepted[(done - start) <= timedelta(days=window_days)]
+    assessed = accepted[assessed_in_time(accepted["referred_at"],
+                                         accepted["assessment_completed_at"], ZoneInfo(tz),
+                                         window_days)]
     declined = assessed[assessed["hold_outcome"] == "declined"]
     parts = {
         "arrests": after, "referred": ref, "eligible": eligible, "accepted": accepted,
@@ -128,6 +129,22 @@ def equity_report(arrests, program, *, launch: datetime, until: datetime | None,
     length = until - launch
     out["period"] = {"launch": launch.isoformat(), "after": [launch.isoformat(), until.isoformat()],
                      "before": [(launch - length).isoformat(), launch.isoformat()]}
+    in_period = (arrests["t"] >= launch - length) & (arrests["t"] < until)
+    counted = in_period & arrests["is_pcs"] & (arrests["area"] != "")
+    in_after = (program["referred_at"] >= launch) & (program["referred_at"] < until)
+    arrest_path = program["pathway"] == "arrest"
+    data = {"period": [(launch - length).isoformat(), until.isoformat()],
+            "rows": {"arrests": int(len(arrests)), "referrals": int(len(program))},
+            "left_out": [
+                {"figure": "chain", "reason": "arrest_outside_period",
+                 "count": int((~in_period).sum())},
+                {"figure": "chain", "reason": "arrest_not_possession_in_areas",
+                 "count": int((in_period & ~counted).sum())},
+                {"figure": "chain", "reason": "referral_social_contact",
+                 "count": int((in_after & ~arrest_path).sum())},
+                {"figure": "chain", "reason": "referral_outside_period",
+                 "count": int((~in_after).sum())}]}
+    out["data"] = publish.counts_only(data, threshold=out["suppress_max"])
     return out
 
 

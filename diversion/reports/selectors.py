@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from diversion.accounts.models import Role
-from diversion.reports import dataset, equity, operations, recidivism
+from diversion.reports import dataset, equity, operations, publish, recidivism
 from diversion.reports.suppression import suppress_max, suppress_table
 
 REPORT_ROLES = {Role.EVALUATOR, Role.SUPERVISOR, Role.ADMINISTRATOR}
@@ -30,8 +30,10 @@ def equity_for_site(site, *, threshold: int | None = None, until: datetime | Non
     if launch is None:
         return {"error": "the site has no rule set, so no launch date"}
     arrests, program = frames or (dataset.arrests_frame(site), dataset.program_frame(site))
-    return equity.equity_report(arrests, program, launch=launch, until=until, tz=site.time_zone,
-                                threshold=threshold)
+    report = equity.equity_report(arrests, program, launch=launch, until=until,
+                                  tz=site.time_zone, threshold=threshold)
+    report["data"]["site"] = site.slug
+    return report
 
 
 def recidivism_for_site(site, *, comparison: str, window_months: int, outcome: str,
@@ -45,12 +47,15 @@ def recidivism_for_site(site, *, comparison: str, window_months: int, outcome: s
                                         survival=survival)
 
 
-def operations_for_site(site, *, frames=None) -> dict:
-    return operations.operations_report(site, program=frames[1] if frames else None)
+def operations_for_site(site, *, frames=None, threshold: int | None = None) -> dict:
+    """The operations report as published (diversion/reports/publish.py)."""
+    report = operations.operations_report(site, program=frames[1] if frames else None)
+    return publish.operations(report, threshold=threshold)
 
 
-def harm_for_site(site) -> dict:
-    return operations.harm_report(site)
+def harm_for_site(site, *, threshold: int | None = None) -> dict:
+    """The harm report as published (diversion/reports/publish.py)."""
+    return publish.harm(operations.harm_report(site), threshold=threshold)
 
 
 def study_id(site, person_ref: str) -> str:

@@ -99,8 +99,10 @@ def determined(equations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
 
 
 def suppress_table(cells, *, threshold: int | None = None, row_totals: bool = False,
-                   col_totals: bool = True) -> Suppressed:
-    """Which cells (and totals) of a table of counts must be hidden before it is published."""
+                   col_totals: bool = True, force: Suppressed | None = None) -> Suppressed:
+    """Which cells (and totals) of a table of counts must be hidden before it is published.
+    FORCE: cells and totals already hidden elsewhere (the same figure in another table), kept
+    hidden here and protected like the small ones."""
     values = np.asarray(cells, dtype=np.int64)
     if values.ndim != 2:
         raise ValueError("cells must be a 2-D table")
@@ -121,6 +123,11 @@ def suppress_table(cells, *, threshold: int | None = None, row_totals: bool = Fa
     vals = np.array(vals)
     hidden = (vals >= 1) & (vals <= t)
     index = {n: k for k, n in enumerate(names)}
+    if force is not None:
+        for k, (kind, i, j) in enumerate(names):
+            hidden[k] |= bool(force.cells[i, j] if kind == "cell" else
+                              force.row_totals[i] if kind == "row" else
+                              force.col_totals[j] if kind == "col" else force.grand)
 
     def partners(k):
         """Published variables sharing an equation with variable k, cells first."""

@@ -5,8 +5,24 @@ from __future__ import annotations
 from diversion.reports.equity import equity_rows
 
 
+def data_rows(data: dict | None) -> list[dict]:
+    """The data a report was computed from, as rows: site, period, rows read, rows left out
+    (per figure and why). A hidden count is blank, like every suppressed cell."""
+    if not data:
+        return []
+    period = data.get("period") or [None, None]
+    rows = [{"item": "site", "figure": "", "value": data.get("site")},
+            {"item": "period_from", "figure": "", "value": period[0]},
+            {"item": "period_to", "figure": "", "value": period[1]}]
+    rows += [{"item": f"rows.{k}", "figure": "", "value": v}
+             for k, v in data.get("rows", {}).items()]
+    rows += [{"item": f"left_out.{e['reason']}", "figure": e["figure"], "value": e["count"]}
+             for e in data.get("left_out", [])]
+    return rows
+
+
 def equity_tables(report: dict) -> dict[str, list[dict]]:
-    return {"equity_chain": equity_rows(report)}
+    return {"equity_chain": equity_rows(report), "data": data_rows(report.get("data"))}
 
 
 def operations_tables(report: dict) -> dict[str, list[dict]]:
@@ -28,6 +44,7 @@ def operations_tables(report: dict) -> dict[str, list[dict]]:
     tables["caseloads"] = report.get("caseloads", [])
     if report.get("service_referrals") is not None:
         tables["service_referrals"] = report["service_referrals"]
+    tables["data"] = data_rows(report.get("data"))
     return tables
 
 
@@ -48,4 +65,4 @@ def recidivism_tables(report: dict) -> dict[str, list[dict]]:
 
 
 def harm_tables(report: dict) -> dict[str, list[dict]]:
-    return {"harm_by_month": report.get("months", [])}
+    return {"harm_by_month": report.get("months", []), "data": data_rows(report.get("data"))}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from diversion.reports import charts, exports, extracts, selectors, snapshots
+from diversion.reports import charts, exports, extracts, publish, selectors, snapshots
 from diversion.reports.models import ExportFile, ReportSnapshot
 from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS
 
@@ -58,8 +58,45 @@ def _recidivism_key(params: dict) -> str:
                                     outcome=params["outcome"])
 
 
-def _base_context(data: dict) -> dict:
+LEFT_OUT = {
+    "without_contact": _("accepted referrals without a contact yet are not counted"),
+    "contact_before_referral": _("accepted referrals whose first contact is dated before the "
+                                 "referral are not counted"),
+    "outside_enrolment": _("contacts dated outside their case's enrolment are not counted"),
+    "same_month_of_an_earlier_case": _("months recorded by two cases of the same person: the "
+                                       "later case's month counts"),
+    "never_known": _("participants never asked (always unknown) are not counted in the "
+                     "change"),
+    "arrest_outside_period": _("arrests outside the two periods compared"),
+    "arrest_not_possession_in_areas": _("arrests in the periods that are not possession "
+                                        "arrests inside the program areas"),
+    "referral_social_contact": _("social contact referrals (the chain follows arrests)"),
+    "referral_outside_period": _("referrals before launch or after the period"),
+}
+
+
+def data_statement(data: dict | None, suppress_max: int) -> dict | None:
+    """The data a report was computed from, in words for the page and the PDF."""
+    if not data:
+        return None
+    hidden = _("1 to %(n)s (hidden)") % {"n": suppress_max}
+    period = data.get("period") or [None, None]
+    return {
+        "site": data.get("site"), "period": [p[:10] if p else "–" for p in period],
+        "rows": [(k.replace("_", " "), hidden if v is None else v)
+                 for k, v in data.get("rows", {}).items()],
+        "left_out": [(e["figure"].replace("_", " "), hidden if e["count"] is None
+                      else e["count"], LEFT_OUT.get(e["reason"], e["reason"]))
+                     for e in data.get("left_out", [])],
+    }
+
+
+def _base_context(data: dict, user) -> dict:
     context = {}
+    data = {**data,
+            "operations": publish.for_user(user, "operations", data["operations"]),
+            "operations_tables": publish.for_user(user, "operations",
+                                                  data["operations_tables"])}
     equity = data["equity"]
     context["equity"] = equity
     context["equity_table"] = _as_table(_("Decision chain"),
@@ -77,18 +114,27 @@ def _base_context(data: dict) -> dict:
     operations = data["operations"]
     context["operations"] = operations
     context["operations_tables"] = [_as_table(name.replace("_", " "), rows)
-                                    for name, rows in data["operations_tables"].items()]
+                                    for name, rows in data["operations_tables"].items()
+                                    if name != "data"]
+    context["sees_internal"] = publish.may_see_internal(user)
     months = operations.get("referrals", {}).get("by_month", [])
     context["trend_chart"] = charts.line_chart(
-        _("Referrals by month"), {str(_("referrals")): [(m["key"], m["count"]) for m in months]})
+        _("Referrals by month"), {str(_("referrals")): [(m["key"], m["count"]) for m in months
+                               if m["count"] is not None]})
     harm_rows = data["harm_tables"]["harm_by_month"]
     context["harm_table"] = _as_table(_("Month by month against baseline"), harm_rows)
+    context["harm"] = data["harm"]
+    limit = (operations.get("suppression") or {}).get("suppress_max", equity.get("suppress_max"))
+    context["data_statements"] = {
+        kind: data_statement(data[kind].get("data"), limit or 0)
+        for kind in ("equity", "operations", "harm")}
     if harm_rows:
         context["harm_chart"] = charts.line_chart(
             _("Housing against each participant's first month"),
-            {str(_("permanently housed")): [(str(r["month"]), r["housed"] or 0)
-                                            for r in harm_rows],
-             str(_("sheltered")): [(str(r["month"]), r["sheltered"] or 0) for r in harm_rows]},
+            {str(_("permanently housed")): [(str(r["month"]), r["housed"]) for r in harm_rows
+                                            if r["housed"] is not None],
+             str(_("sheltered")): [(str(r["month"]), r["sheltered"]) for r in harm_rows
+                                   if r["sheltered"] is not None]},
             y_max=1, percent=True)
     return context
 
@@ -146,7 +192,7 @@ def _page_context(request, site) -> dict:
     base = snapshots.snapshot(site, snapshots.BASE, now=now)
     context = {"form": form, "site": site, "snapshots": [base]}
     if base.data is not None:
-        context.update(_base_context(base.data))
+        context.update(_base_context(base.data, request.user))
     if params:
         recid = snapshots.snapshot(site, _recidivism_key(params), now=now)
         context["snapshots"].append(recid)
@@ -203,7 +249,7 @@ def download(request, kind: str, fmt: str):
         error = snap.data["error"]
         return HttpResponse(f"{error['field']}: {error['message']}", status=400,
                             content_type="text/plain; charset=utf-8")
-    named = snap.data[f"{kind}_tables"]
+    named = publish.for_user(request.user, kind, snap.data[f"{kind}_tables"])
     stamp = timezone.localtime(snap.computed_at).strftime("%Y-%m-%d-%H%M")
     if fmt == "xlsx":
         response = HttpResponse(exports.to_xlsx(named.items()), content_type=XLSX)

@@ -10,9 +10,9 @@ from diversion.sites.selectors import site_default
 class Command(BaseCommand):
     help = (
         "Print a report of one site: `report equity` (the decision chain by race and ethnicity "
-        "with Relative Rate Indexes; counts 1 to DIVERSION_SUPPRESS_MAX hidden), `report "
-        "operations`, `report harm`, or `report extract` (the de-identified evaluator extract, "
-        "CSV). --format json or csv."
+        "with Relative Rate Indexes), `report operations`, `report harm` (each as published: "
+        "counts 1 to DIVERSION_SUPPRESS_MAX hidden; --suppress-max 0 for every count), or "
+        "`report extract` (the de-identified evaluator extract, CSV). --format json or csv."
     )
 
     def add_arguments(self, parser):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             p.add_argument("--site", help="Site slug (default: the default site).")
             p.add_argument("--format", choices=["json", "csv"],
                            default="csv" if kind == "extract" else "json")
-            if kind in ("equity", "extract"):
+            if kind in ("equity", "operations", "harm", "extract"):
                 p.add_argument("--suppress-max", type=int, default=None,
                                help="Hide counts from 1 to this (default: the setting).")
 
@@ -47,10 +47,10 @@ class Command(BaseCommand):
             report = selectors.equity_for_site(the_site, threshold=threshold)
             named = tables.equity_tables(report)
         elif kind == "operations":
-            report = selectors.operations_for_site(the_site)
+            report = selectors.operations_for_site(the_site, threshold=threshold)
             named = tables.operations_tables(report)
         else:
-            report = selectors.harm_for_site(the_site)
+            report = selectors.harm_for_site(the_site, threshold=threshold)
             named = tables.harm_tables(report)
         if format == "json":
             self.stdout.write(json.dumps(report, indent=2, default=str))
