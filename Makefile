@@ -41,6 +41,10 @@ test: setup
 test-first-run: setup
 	$(BIN)/python -m pytest -p no:xdist ops/tests/test_first_run.py $(PYTEST_ARGS)
 
+# The wheel alone in a fresh venv: migrate, demo, screen and serve (ops/tests/wheel.sh).
+test-wheel: setup
+	PYTHON=$(BIN)/python ops/tests/wheel.sh
+
 test-postgres: setup
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/diversion} $(MAKE) test
 
