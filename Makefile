@@ -5,11 +5,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Jasmin (the SMS gateway the texts tests run for real) pins Twisted, requests and cryptography
+# at versions the app does not share, so it has a venv of its own.
+JVENV := .venv-jasmin
+JSTAMP := $(JVENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres test-first-run test-wheel lint bench load setup clean demo
+.PHONY: run test test-postgres test-first-run test-wheel lint bench load setup clean demo jasmin
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +23,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+$(JSTAMP): requirements-jasmin.txt
+	@test -x $(JVENV)/bin/python || $(PYTHON) -m venv $(JVENV)
+	$(JVENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-jasmin.txt
+	@touch $(JSTAMP)
+
+jasmin: $(JSTAMP)
 
 # The address and the demo logins are the last lines it prints (`diversion run`).
 run: setup
@@ -33,7 +44,7 @@ demo: setup
 	$(BIN)/diversion migrate --noinput
 	$(BIN)/diversion demo
 
-test: setup
+test: setup jasmin
 	@mkdir -p var
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
@@ -60,4 +71,4 @@ load: setup
 	$(BIN)/python bench/load/scenario.py
 
 clean:
-	rm -rf $(VENV) var/diversion.sqlite3*
+	rm -rf $(VENV) $(JVENV) var/diversion.sqlite3*

@@ -5,6 +5,7 @@ off unless asked, console email). Production switches on with
 DIVERSION_ENV=production, which refuses the development defaults.
 """
 
+import re
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "diversion.partners",
     "diversion.reports",
     "diversion.consent",
+    "diversion.texts",
     "django_tasks",
     "axes",
     "django_otp",
@@ -271,6 +273,25 @@ DIVERSION_EXPORT_KEEP_HOURS = env_int("DIVERSION_EXPORT_KEEP_HOURS", 24, minimum
 # An API token stops working this many days after it is made (`diversion token create --days`
 # may make it shorter, never longer).
 DIVERSION_TOKEN_DAYS = env_int("DIVERSION_TOKEN_DAYS", 90, minimum=1)
+
+# Texts to participants (diversion/texts, docs/operations.md "Texts"). Off until
+# DIVERSION_SMS_URL names the Jasmin HTTP API; the callbacks come to SITE_URL with the token.
+DIVERSION_SMS_PROVIDER = env_str("DIVERSION_SMS_PROVIDER", "jasmin")
+DIVERSION_SMS_URL = env_str("DIVERSION_SMS_URL", "")
+DIVERSION_SMS_USERNAME = env_str("DIVERSION_SMS_USERNAME", "")
+DIVERSION_SMS_PASSWORD = env_secret("DIVERSION_SMS_PASSWORD") or ""
+DIVERSION_SMS_SENDER = env_str("DIVERSION_SMS_SENDER", "")
+DIVERSION_SMS_CALLBACK_TOKEN = env_secret("DIVERSION_SMS_CALLBACK_TOKEN") or ""
+if DIVERSION_SMS_URL and len(DIVERSION_SMS_CALLBACK_TOKEN) < 20:
+    raise ImproperlyConfigured("DIVERSION_SMS_CALLBACK_TOKEN must be set (20 characters or "
+                               "more) when DIVERSION_SMS_URL is")
+DIVERSION_SMS_HELP_PHONE = env_str("DIVERSION_SMS_HELP_PHONE", "")
+DIVERSION_SMS_TIMEOUT = env_int("DIVERSION_SMS_TIMEOUT", 10, minimum=1)
+DIVERSION_SMS_QUIET_HOURS = env_str("DIVERSION_SMS_QUIET_HOURS", "21:00-08:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d",
+                    DIVERSION_SMS_QUIET_HOURS):
+    raise ImproperlyConfigured("DIVERSION_SMS_QUIET_HOURS must look like 21:00-08:00 (local "
+                               f"time, 24-hour), not {DIVERSION_SMS_QUIET_HOURS!r}")
 
 # Logs carry ids and actions, never names, dates of birth or notes.
 LOGGING = {

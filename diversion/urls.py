@@ -28,6 +28,7 @@ urlpatterns = [
     path("partners/", include("diversion.partners.urls")),
     path("reports/", include("diversion.reports.urls")),
     path("consent/", include("diversion.consent.urls")),
+    path("texts/", include("diversion.texts.urls")),
     path("api/", api.urls),
     # The admin signs in through accounts:login (lockout, one-time code).
     path("admin/login/", sign_in.admin_login, name="admin_login"),

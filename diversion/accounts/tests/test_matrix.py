@@ -108,7 +108,7 @@ def world(site, personas):
         "api:person_id": case.person_id, "api:case_id": case.pk,
         "resources:case_id": case.pk, "consent:pk": case.person_id,
         "consent:revoke:pk": consent.pk, "notifications:pk": note.pk if note else None,
-        "admin:app_label": "accounts", "reports:pk": export.pk,
+        "admin:app_label": "accounts", "reports:pk": export.pk, "texts:pk": case.pk,
     }
 
 
