@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from diversion.accounts.models import Role
-from diversion.reports import dataset, equity, operations, publish, recidivism
+from diversion.reports import anonymity, dataset, equity, operations, publish, recidivism
 from diversion.reports.suppression import suppress_max, suppress_table
 
 REPORT_ROLES = {Role.EVALUATOR, Role.SUPERVISOR, Role.ADMINISTRATOR}
@@ -58,20 +58,33 @@ def harm_for_site(site, *, threshold: int | None = None) -> dict:
     return publish.harm(operations.harm_report(site), threshold=threshold)
 
 
-def study_id(site, person_ref: str) -> str:
-    """A study id that cannot be linked back without the site's secret: HMAC-SHA256 of the
-    person reference under a key derived from DIVERSION_STUDY_SECRET (or SECRET_KEY)."""
-    secret = getattr(settings, "DIVERSION_STUDY_SECRET", None) or settings.SECRET_KEY
-    key = hmac.new(secret.encode(), f"study-id:{site.slug}".encode(), hashlib.sha256).digest()
+def study_id(key: bytes, person_ref: str) -> str:
+    """A person's study id in one extract: HMAC-SHA256 of the person reference under the
+    extract's KEY. Each extract has its own random key, never stored, so study ids of two
+    extracts do not match and cannot be traced back; an evaluator who holds a documented
+    linkage key (`diversion report extract --linkage-key-file`) gets ids that match across
+    the extracts made with it."""
     return hmac.new(key, person_ref.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def evaluator_extract(site, *, frames=None, threshold: int | None = None) -> dict:
+def linkage_key(site, secret: str) -> bytes:
+    """The study-id key of SECRET (a linkage key held by an evaluator) at SITE."""
+    return hmac.new(secret.encode(), f"study-id:{site.slug}".encode(), hashlib.sha256).digest()
+
+
+# Every column of the extract but the study id: each is a quasi-identifier.
+RELEASED = ["record", "month", "pathway", "area", "decision", "accepted", "hold_outcome",
+            "is_pcs", "warrant_arrest", "felony", "disposition", "group", "sex", "birth_years"]
+
+
+def evaluator_extract(site, *, frames=None, threshold: int | None = None,
+                      key: bytes | None = None) -> dict:
     """De-identified person-level rows for an outside evaluator: no names, no free text,
-    months instead of dates, five-year birth bands instead of birth dates, study ids instead of
-    person ids. Persons whose (group, sex, birth band) is shared by 1 to `threshold` persons
-    have those three fields blanked (local suppression), so a rare combination does not point
-    to one person. A summary of persons by group is suppressed like any public table."""
+    months instead of dates, five-year birth bands instead of birth dates, study ids of this
+    extract only (KEY, random unless a linkage key is given). The released columns are then
+    made k-anonymous (diversion/reports/anonymity.py): generalised until at most 5% of rows
+    are in a combination shared by `threshold` people or fewer, and those rows withheld. A
+    summary of persons by group is suppressed like any public table."""
     import pandas as pd
 
     arrests, program = frames or (dataset.arrests_frame(site), dataset.program_frame(site))
@@ -99,15 +112,21 @@ def evaluator_extract(site, *, frames=None, threshold: int | None = None) -> dic
     year = df["dob"].dt.year
     band = (year // 5 * 5)
     df["birth_years"] = [f"{int(b)}-{int(b) + 4}" if b == b else "" for b in band]
-    # one (group, sex, band) per person: the first seen
-    person = df.drop_duplicates("subject")[["subject", "group", "sex", "birth_years"]]
-    sizes = person.groupby(["group", "sex", "birth_years"])["subject"].transform("size")
-    rare = set(person.loc[(sizes >= 1) & (sizes <= t), "subject"])
-    hide = df["subject"].isin(rare)
-    df.loc[hide, ["group", "sex", "birth_years"]] = "suppressed"
-    ids = {s: study_id(site, s) for s in df["subject"].unique()}
+    df = df.drop(columns=["dob"])
+    df[RELEASED] = df[RELEASED].fillna("").astype(str)
+    anon = anonymity.k_anonymise(df, RELEASED, person="subject", threshold=t, kind="record")
+    df = anon.rows
+    key = key if key is not None else secrets.token_bytes(32)
+    ids = {s: study_id(key, s) for s in df["subject"].unique()}
     df.insert(0, "study_id", df["subject"].map(ids))
-    df = df.drop(columns=["subject", "dob"])
+    df = df.drop(columns=["subject"])
+    figures = {"rows_before": len(ref) + len(arr), "rows": len(df),
+               "rows_withheld": anon.withheld_rows, "generalised": anon.steps_by_kind,
+               "unique_rows_before": round(anon.unique_before, 4),
+               "unique_rows_after": round(anon.unique_after, 4),
+               "unique_histories_before": round(anon.history_unique_before, 4),
+               "unique_histories_after": round(anon.history_unique_after, 4),
+               "k": anon.k}
 
     groups = dataset.GROUPS
     people_ref = program.drop_duplicates("subject")["group"].value_counts()
@@ -122,5 +141,4 @@ def evaluator_extract(site, *, frames=None, threshold: int | None = None) -> dic
     totals = [None if mask.col_totals[j] else sum(r[j] for r in table) for j in range(2)]
     summary.append({"group": "all", "people_referred": totals[0], "people_arrested": totals[1],
                     "total": None if mask.grand else sum(map(sum, table))})
-    return {"rows": df, "summary": summary, "suppress_max": t,
-            "locally_suppressed_people": len(rare)}
+    return {"rows": df, "summary": summary, "suppress_max": t, "anonymity": figures}

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from diversion.reports import charts, exports, extracts, publish, selectors, snapshots
 from diversion.reports.models import ExportFile, ReportSnapshot
 from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS
+from diversion.reports.suppression import suppress_max
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -285,7 +286,8 @@ def extract(request):
             .defer("content").order_by("-requested_at")[:5]]
     return render(request, "reports/extract.html", {
         "exports": mine, "waiting": any(pending for _e, pending in mine),
-        "keep_hours": settings.DIVERSION_EXPORT_KEEP_HOURS, "site": site})
+        "keep_hours": settings.DIVERSION_EXPORT_KEEP_HOURS, "site": site,
+        "suppress_max": suppress_max()})
 
 
 @login_required

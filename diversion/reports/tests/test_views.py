@@ -91,7 +91,9 @@ def test_the_evaluator_extract_is_de_identified_and_audited(client, personas, co
     assert response.status_code == 200
     response_text = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(response_text)))
-    assert len(rows) == truth["n_arrests"] + truth["n_referrals"]
+    # rows in a combination of 10 people or fewer are withheld (test_extract_anonymity.py)
+    assert 0.8 * (truth["n_arrests"] + truth["n_referrals"]) < len(rows) \
+        <= truth["n_arrests"] + truth["n_referrals"]
     with open(folder / "arrests.csv") as fh:
         source = list(csv.DictReader(fh))
     names = {r["family_name"] for r in source}
@@ -100,17 +102,17 @@ def test_the_evaluator_extract_is_de_identified_and_audited(client, personas, co
     assert not any(f",{n}," in text for n in list(names)[:50])
     assert not any(k in text for k in list(keys)[:50])
     assert set(rows[0]) >= {"study_id", "month", "group", "birth_years"}
-    assert all(len(r["month"]) == 7 for r in rows)  # YYYY-MM, no days
+    assert all(len(r["month"]) in (4, 7, 9) for r in rows)  # a month, quarter or year
     assert "date_of_birth" not in rows[0] and "given_name" not in rows[0]
     # the same person has the same study id in both kinds of record, and it is not a person id
     assert len({r["study_id"] for r in rows}) < len(rows)
     assert AuditEvent.objects.filter(action="extract.export").count() == 1
-    # rare combinations of group, sex and birth band are blanked
-    from collections import Counter
-
-    people = {r["study_id"]: (r["group"], r["sex"], r["birth_years"]) for r in rows}
-    sizes = Counter(people.values())
-    assert all(n > 10 for combo, n in sizes.items() if "suppressed" not in combo)
+    # every combination of released values is shared by more than 10 people
+    from collections import defaultdict
+    people = defaultdict(set)
+    for r in rows:
+        people[tuple(v for k, v in r.items() if k != "study_id")].add(r["study_id"])
+    assert min(len(p) for p in people.values()) > 10
 
 
 def test_it_hands_the_report_set_over_as_a_pdf(client, personas, county):

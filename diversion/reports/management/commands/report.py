@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -25,6 +26,12 @@ class Command(BaseCommand):
             if kind in ("equity", "operations", "harm", "extract"):
                 p.add_argument("--suppress-max", type=int, default=None,
                                help="Hide counts from 1 to this (default: the setting).")
+            if kind == "extract":
+                p.add_argument("--linkage-key-file", default=None, metavar="FILE",
+                               help="A linkage key (at least 32 characters) held by the "
+                                    "evaluator under their data-use agreement: extracts made "
+                                    "with the same key give a person the same study id. "
+                                    "Without it every extract has its own ids.")
 
     def handle(self, *args, kind, site, format, **opts):
         try:
@@ -35,9 +42,20 @@ class Command(BaseCommand):
         if threshold is not None and threshold < 0:
             raise CommandError("--suppress-max: must be 0 or more", returncode=2)
         if kind == "extract":
-            extract = selectors.evaluator_extract(the_site, threshold=threshold)
+            key = None
+            if opts.get("linkage_key_file"):
+                try:
+                    secret = Path(opts["linkage_key_file"]).read_text().strip()
+                except OSError as exc:
+                    raise CommandError(f"--linkage-key-file: {exc.strerror}", returncode=2)
+                if len(secret) < 32:
+                    raise CommandError("--linkage-key-file: the key must be at least 32 "
+                                       "characters", returncode=2)
+                key = selectors.linkage_key(the_site, secret)
+            extract = selectors.evaluator_extract(the_site, threshold=threshold, key=key)
             if format == "json":
                 self.stdout.write(json.dumps({"summary": extract["summary"],
+                                              "anonymity": extract["anonymity"],
                                               "rows": extract["rows"].to_dict("records")},
                                              default=str))
             else:
