@@ -291,3 +291,38 @@ def counts_only(data: dict, *, threshold: int | None = None) -> dict:
     for entry in out.get("left_out", []):
         entry["count"] = hide(entry["count"])
     return out
+
+
+def recidivism(report: dict, *, threshold: int | None = None) -> dict:
+    """The recidivism evaluation as published: the people with and without the outcome in each
+    arm are counts (hidden from 1 to the threshold, with their complement), and so is each
+    arm's size; a rate or the unweighted odds ratio (which the counts give back) is hidden with
+    them. The weighted estimates, balance and survival curves are model estimates over the
+    whole study and are shown."""
+    t = suppress_max() if threshold is None else threshold
+    out = copy.deepcopy(report)
+    fig = Figures()
+    for arm, n_key in (("treated", "n_treated"), ("comparison", "n_comparison")):
+        n, events = out[n_key], out["events"][arm]
+        fig.grid([[fig.add(f"{arm}.events", events), fig.add(f"{arm}.none", n - events)]],
+                 rows=[fig.add(f"{arm}.n", n)], grand=f"{arm}.n")
+    data = out.get("data") or {}
+    for entry in data.get("left_out", []):
+        fig.add(f"left_out.{entry['reason']}", entry["count"])
+    for k, v in data.get("rows", {}).items():
+        fig.add(f"rows.{k}", v)
+    fig.suppress(t)
+    arms = ("treated", "comparison")
+    out["n_treated"], out["n_comparison"] = fig.show("treated.n"), fig.show("comparison.n")
+    counts = [f"{a}.{k}" for a in arms for k in ("events", "none", "n")]
+    for arm in arms:
+        out["events"][arm] = fig.show(f"{arm}.events")
+        out["rate"][arm] = _derived(fig, out["rate"][arm], f"{arm}.events", f"{arm}.none")
+    if any(c in fig.hidden for c in counts):
+        out["odds_ratio"]["unweighted"] = {"estimate": None, "ci95": [None, None],
+                                           "suppressed": True}
+    for entry in data.get("left_out", []):
+        entry["count"] = fig.show(f"left_out.{entry['reason']}")
+    data["rows"] = {k: fig.show(f"rows.{k}") for k in data.get("rows", {})}
+    out["suppression"] = {"suppress_max": t, "hidden": len(fig.hidden)}
+    return out

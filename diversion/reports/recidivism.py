@@ -241,4 +241,25 @@ def recidivism_report(arrests, program, *, comparison: str, launch: datetime,
     units = study_units(arrests, program, comparison=comparison, launch=launch,
                         window_months=window_months, until=until)
     out = evaluate(units, outcome=outcome, window_months=window_months, survival=survival)
-    return {"comparison": comparison, **out}
+    return {"comparison": comparison, **out,
+            "data": _data(arrests, program, launch=launch, window_months=window_months,
+                          until=until, treated=int(units["treated"].sum()))}
+
+
+def _data(arrests, program, *, launch, window_months: int, until, treated: int) -> dict:
+    """What the evaluation was computed from: the entry period (launch to the last entry with
+    the whole window of follow-up in the data), the rows read, and the accepted referrals left
+    out (entered too late for the window, or a person's later referral: one entry each)."""
+    end = arrests["t"].max() - pd.Timedelta(days=window_months * MONTH_DAYS)
+    if until is not None:
+        end = min(end, pd.Timestamp(until))
+    accepted = program[program["accepted"].fillna(False).astype(bool)
+                       & (program["referred_at"] >= pd.Timestamp(launch))]
+    late = int((accepted["referred_at"] >= end).sum())
+    return {"period": [pd.Timestamp(launch).isoformat(), end.isoformat()],
+            "rows": {"arrests": int(len(arrests)), "referrals": int(len(program))},
+            "left_out": [
+                {"figure": "participants", "reason": "entered_too_late_for_window",
+                 "count": late},
+                {"figure": "participants", "reason": "later_referral_of_same_person",
+                 "count": int(len(accepted)) - late - treated}]}

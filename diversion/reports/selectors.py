@@ -42,9 +42,11 @@ def recidivism_for_site(site, *, comparison: str, window_months: int, outcome: s
     if launch is None:
         raise recidivism.EvaluationError("site", "the site has no rule set, so no launch date")
     arrests, program = frames or (dataset.arrests_frame(site), dataset.program_frame(site))
-    return recidivism.recidivism_report(arrests, program, comparison=comparison, launch=launch,
-                                        window_months=window_months, outcome=outcome,
-                                        survival=survival)
+    report = recidivism.recidivism_report(arrests, program, comparison=comparison,
+                                          launch=launch, window_months=window_months,
+                                          outcome=outcome, survival=survival)
+    report["data"]["site"] = site.slug
+    return publish.recidivism(report)
 
 
 def operations_for_site(site, *, frames=None, threshold: int | None = None) -> dict:

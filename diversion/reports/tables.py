@@ -61,6 +61,7 @@ def recidivism_tables(report: dict) -> dict[str, list[dict]]:
                 rows.append({"group": arm, "month": m, "survival": s,
                              "survival_att_weighted": sw})
         tables["kaplan_meier"] = rows
+    tables["data"] = data_rows(report.get("data"))
     return tables
 
 

@@ -73,6 +73,10 @@ LEFT_OUT = {
                                         "arrests inside the program areas"),
     "referral_social_contact": _("social contact referrals (the chain follows arrests)"),
     "referral_outside_period": _("referrals before launch or after the period"),
+    "entered_too_late_for_window": _("accepted referrals too recent for the whole window of "
+                                     "follow-up are not counted"),
+    "later_referral_of_same_person": _("later referrals of a person already counted (one "
+                                       "entry per person) are not counted"),
 }
 
 
@@ -144,9 +148,12 @@ def _recidivism_context(data: dict) -> dict:
     if "error" in data:
         return {"recidivism_error": data["error"]["message"]}
     recid = data["recidivism"]
+    limit = (recid.get("suppression") or {}).get("suppress_max", 0)
     context = {"recidivism": recid,
                "recidivism_tables": [_as_table(name.replace("_", " "), rows)
-                                     for name, rows in data["recidivism_tables"].items()]}
+                                     for name, rows in data["recidivism_tables"].items()
+                                     if name != "data"],
+               "recidivism_data": data_statement(recid.get("data"), limit)}
     km = recid.get("survival", {}).get("kaplan_meier", {})
     if km:
         context["km_chart"] = charts.line_chart(

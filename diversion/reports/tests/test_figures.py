@@ -181,3 +181,26 @@ def test_each_report_states_the_data_it_was_computed_from(client, site, personas
     page = client.get(reverse("reports:index")).content.decode()
     assert "The data behind these figures" in page
     assert "accepted referrals without a contact yet are not counted" in page
+
+
+def test_the_recidivism_evaluation_hides_a_handful_of_re_arrests(settings):
+    """3 of 40 participants re-arrested is a count like any other: hidden with its complement,
+    and so are the rate and the unweighted odds ratio that would give it back."""
+    from diversion.reports import publish
+
+    settings.DIVERSION_SUPPRESS_MAX = 10
+    report = {"n_treated": 40, "n_comparison": 400,
+              "events": {"treated": 3, "comparison": 120},
+              "rate": {"treated": 0.075, "comparison": 0.3},
+              "odds_ratio": {"unweighted": {"estimate": 0.19, "ci95": [0.05, 0.6]},
+                             "att": {"estimate": 0.3, "ci95": [0.1, 0.9]}},
+              "data": {"period": ["2017-02-27", "2026-01-01"],
+                       "rows": {"arrests": 5000, "referrals": 60},
+                       "left_out": [{"figure": "participants",
+                                     "reason": "entered_too_late_for_window", "count": 4}]}}
+    out = publish.recidivism(report)
+    assert out["events"] == {"treated": None, "comparison": 120}
+    assert out["rate"]["treated"] is None and out["rate"]["comparison"] == 0.3
+    assert out["odds_ratio"]["unweighted"]["estimate"] is None
+    assert out["odds_ratio"]["att"]["estimate"] == 0.3
+    assert out["data"]["left_out"][0]["count"] is None
