@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "diversion.consent",
     "diversion.texts",
     "django_tasks",
+    # Listed so /api/docs serves Swagger UI from this server's static files; without it
+    # django-ninja loads it from a CDN, which the Content-Security-Policy (rightly) refuses.
+    "ninja",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

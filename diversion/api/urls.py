@@ -7,7 +7,24 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from diversion.api.auth import BearerOrSession
 
-api = NinjaAPI(
+
+class DiversionAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """django-ninja keys an operation's own responses by number (200) and merges the
+        `openapi_extra` responses by the string ("200") beside them: the document then holds
+        the same key twice once serialised, which JSON readers (Swagger UI among them) refuse.
+        One key per status, the described one's words first."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                for status in [s for s in responses if not isinstance(s, str)]:
+                    generated = responses.pop(status)
+                    responses[str(status)] = {**generated, **responses.get(str(status), {})}
+        return schema
+
+
+api = DiversionAPI(
     title="diversion API",
     version="1",
     description="Referrals, screening, people and cases of a LEAD® program. "

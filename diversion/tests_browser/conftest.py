@@ -123,6 +123,8 @@ def new_page(browser, live_server, transactional_db):
         # What the Content-Security-Policy refused (an inline style or script) shows as a
         # console error: a page that relies on it looks or works differently than intended.
         page.csp_errors = []
+        page.console_errors = []
+        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
         page.on("console", lambda msg: msg.type == "error" and "Content Security Policy"
                 in msg.text and page.csp_errors.append(msg.text))
         return page

@@ -1,5 +1,7 @@
 """The OpenAPI document and the interactive docs."""
 
+import json
+
 from django.test import Client
 
 
@@ -29,3 +31,14 @@ def test_it_renders_the_docs_for_a_signed_in_user(officer):
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_its_openapi_document_names_each_response_status_once():
+    # Swagger UI (and any strict JSON reader) refuses a document with a key twice: /api/docs
+    # showed "Unable to render this definition" when 200 stood both as a number and a string.
+    def no_repeats(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), f"repeated keys: {keys}"
+        return dict(pairs)
+
+    json.loads(Client().get("/api/openapi.json").content, object_pairs_hook=no_repeats)
