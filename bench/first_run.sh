@@ -3,16 +3,16 @@
 #
 #   bench/first_run.sh [REPO] [warm|cold]
 #
-# REPO defaults to this repository (its committed HEAD is cloned). "cold" gives pip a fresh,
-# empty cache (PIP_CACHE_DIR) so every package is downloaded and any wheel built again; "warm"
-# uses the machine's cache as it is. Not part of `make bench`: one run takes minutes.
+# REPO defaults to this repository (its committed HEAD is cloned). "cold" gives pip and uv fresh,
+# empty caches (PIP_CACHE_DIR, UV_CACHE_DIR) so every package is downloaded and any wheel built
+# again; "warm" uses the machine's caches as they are. Not part of `make bench`: one run takes minutes.
 set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 mode=${2:-warm}
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 if [ "$mode" = cold ]; then
-  export PIP_CACHE_DIR="$tmp/pip-cache"
+  export PIP_CACHE_DIR="$tmp/pip-cache" UV_CACHE_DIR="$tmp/uv-cache"
 fi
 unset DATABASE_URL
 start=$(date +%s.%N)

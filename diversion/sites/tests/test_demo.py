@@ -7,6 +7,7 @@ from diversion.accounts.models import Role, User
 from diversion.cases.models import Case
 from diversion.referrals.models import Referral
 from diversion.reports.models import ArrestRecord
+from diversion.sites.management.commands.demo import DEMO_PASSWORD
 
 
 def test_it_loads_one_demo_user_per_role_with_work_on_their_pages_and_can_run_again(
@@ -18,6 +19,7 @@ def test_it_loads_one_demo_user_per_role_with_work_on_their_pages_and_can_run_ag
     assert "synthetic" in text.lower()
     demo_users = User.objects.filter(email__endswith="@demo.invalid")
     assert {u.role for u in demo_users} == set(Role.values)
+    assert all(u.check_password(DEMO_PASSWORD) for u in demo_users)
     for username in ("officer", "casemanager", "prosecutor", "evaluator"):
         assert username in text
     assert ArrestRecord.objects.exists()

@@ -2,6 +2,7 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -142,14 +143,19 @@ class Command(BaseCommand):
         agency, _ = Agency.objects.get_or_create(site=site, name="Portland Police Bureau",
                                                  defaults={"kind": Agency.Kind.POLICE})
         created = 0
+        # One Argon2 hash for the one demo password, not one per user: each takes about a
+        # second on a busy machine, and the first run waits for them.
+        hashed = None
         for username, role in DEMO_USERS:
             if User.objects.filter(username=username).exists():
                 continue
-            user_create(username=username, role=role, site=site, password=DEMO_PASSWORD,
+            hashed = hashed or make_password(DEMO_PASSWORD)
+            user = user_create(username=username, role=role, site=site, password=None,
                         actor=None, email=f"{username}@demo.invalid",
                         first_name="Demo", last_name=Role(role).label,
                         agency=agency if role == Role.OFFICER else None,
                         phone=DEMO_PHONES.get(username, ""), check_password=False)
+            User.objects.filter(pk=user.pk).update(password=hashed)
             created += 1
         cm = User.objects.get(username="casemanager")
         now = timezone.now()
