@@ -1,9 +1,13 @@
+import base64
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -152,6 +156,26 @@ def referral_new(request):
         return _submitted(request, done)
     template = "referrals/_form.html" if _is_htmx(request) else "referrals/new.html"
     return render(request, template, _form_context(form))
+
+
+@login_required
+@require_GET
+def queue_key(request):
+    """The officer's key for the phone's offline queue (diversion/static/js/offline-queue.js).
+
+    A referral kept on the phone while there is no signal is encrypted (AES-GCM) with this
+    key, which the page holds in memory only: after sign-out nothing on the phone can read it.
+    The key is the same at every sign-in of the same officer (derived from the server's secret
+    and the user's id, never stored), so the officer who queued a referral can send it at the
+    next sign-in, and no one else can read or send it. `owner` marks the officer's entries
+    without naming them. Not cached (no-store, like every response)."""
+    _require_intake(request.user)
+    digest = salted_hmac("diversion.offline-queue.key", str(request.user.pk),
+                         algorithm="sha256").digest()
+    owner = salted_hmac("diversion.offline-queue.owner", str(request.user.pk),
+                        algorithm="sha256").hexdigest()[:32]
+    return JsonResponse({"key": base64.urlsafe_b64encode(digest).decode().rstrip("="),
+                         "owner": owner})
 
 
 def _already_submitted(request) -> Referral | None:

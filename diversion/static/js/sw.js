@@ -2,19 +2,20 @@
 // - Static files: from the cache when the network fails.
 // - The referral page: from the network, else the last copy (so a reload without signal
 //   still shows the form; offline-queue.js gives each load a fresh idempotency key).
-// - Background Sync: sends the referrals queued in IndexedDB when the connection returns,
-//   even if the page was closed, and tells any open page what the server answered.
+// The queued referrals are sent by the page, not here: they are encrypted with a key the page
+// holds in memory only (offline-queue.js), so the worker could not read them, and should not.
 "use strict";
 
-var CACHE = "diversion-v1";
-var queueScript = new URL(self.location).searchParams.get("queue") || "";
-if (queueScript) {
-  var url = new URL(queueScript, self.location);
-  if (url.origin === self.location.origin) importScripts(url.pathname);
-}
+var CACHE = "diversion-v2";
 
 self.addEventListener("install", function () { self.skipWaiting(); });
-self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
+self.addEventListener("activate", function (event) {
+  // Drop the caches of earlier versions, then take the open pages.
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n !== CACHE; })
+      .map(function (n) { return caches.delete(n); }));
+  }).then(function () { return self.clients.claim(); }));
+});
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
@@ -33,18 +34,4 @@ self.addEventListener("fetch", function (event) {
   }, function () {
     return caches.match(request).then(function (hit) { return hit || Response.error(); });
   }));
-});
-
-function tellPages(entry, html) {
-  return self.clients.matchAll({ type: "window" }).then(function (pages) {
-    pages.forEach(function (page) {
-      page.postMessage({ type: "referral-sent", entry: { key: entry.key }, html: html });
-    });
-  });
-}
-
-self.addEventListener("sync", function (event) {
-  if (event.tag === "diversion-referral-queue" && self.DiversionQueue) {
-    event.waitUntil(self.DiversionQueue.flush(tellPages));
-  }
 });
