@@ -156,3 +156,20 @@ def test_the_gateway_endpoints_need_the_token_and_refuse_bad_input_without_a_500
                                    "id": "abc"})
     assert response.content == b"ACK/Jasmin"
     assert TextMessage.objects.get(provider_id="abc").case_id is None
+
+
+def test_a_case_manager_s_text_that_names_the_court_is_refused_and_nothing_is_queued(
+        case, personas):
+    services.text_consent_record(case=case, actor=personas["case_manager"],
+                                 phone="503-555-0125", language="en", reminders=False,
+                                 messages=True)
+    for body in ("Don't forget court on Monday", "Your Multnomah County LEAD® worker",
+                 "¿Tiene su tratamiento?"):
+        with pytest.raises(ValidationError) as exc:
+            services.text_one_off_send(case=case, actor=personas["case_manager"], body=body)
+        assert "Take out" in exc.value.message_dict["body"][0]
+    assert not TextMessage.objects.filter(case=case).exists()
+    sent = services.text_one_off_send(case=case, actor=personas["case_manager"],
+                                      body="Can we meet at the library at 2?")
+    assert sent.status in (MessageStatus.QUEUED, MessageStatus.CANCELLED, MessageStatus.SENDING,
+                           MessageStatus.SENT) and sent.phone == "+15035550125"
