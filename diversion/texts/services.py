@@ -241,13 +241,8 @@ def _deadline_reminder(deadline: datetime, tz, now: datetime) -> tuple[int, date
 def reminders_queue(*, now: datetime) -> int:
     """Queue the texts that remind participants of their deadline (7, 3 and 1 days before the
     last day) and of appointments (the day before), each once per case, key and day."""
-    consents = {c.person_id: c for c in _consents_for_reminders()
-                .filter(person__cases__status__in=OPEN_STATUSES).distinct()}
-    if not consents:
-        return 0
     in_force = _consents_for_reminders().filter(person_id=OuterRef("person_id"))
     with_consent = Case.objects.filter(Exists(in_force), status__in=OPEN_STATUSES)
-    wanted = []  # (case id, site id, consent, key, kind, values)
     tzs = {}
 
     def tz_of(site_id):
@@ -255,17 +250,17 @@ def reminders_queue(*, now: datetime) -> int:
             tzs[site_id] = Site.objects.get(pk=site_id).tz
         return tzs[site_id]
 
+    # (case id, site id, person id, key, kind, the moment it reminds of)
+    due = []
     for case_id, site_id, person_id, deadline in open_deadlines(
             after=now, until=now + timedelta(days=max(REMINDER_DAYS) + 1), cases=with_consent):
-        consent = consents.get(person_id)
         tz = tz_of(site_id)
         found = _deadline_reminder(deadline, tz, now)
-        if consent is None or found is None:
+        if found is None:
             continue
-        days, _ = found
         last_day = (deadline - timedelta(microseconds=1)).astimezone(tz)
-        wanted.append((case_id, site_id, consent, f"deadline:{last_day.date()}:{days}",
-                       "deadline", {"moment": last_day}))
+        due.append((case_id, site_id, person_id, f"deadline:{last_day.date()}:{found[0]}",
+                    "deadline", last_day))
     appointments = (Appointment.objects.filter(
         cancelled_at__isnull=True, at__gt=now, at__lte=now + timedelta(days=2),
         case__in=with_consent.values("pk"))
@@ -274,11 +269,20 @@ def reminders_queue(*, now: datetime) -> int:
         tz = tz_of(site_id)
         send_at = datetime.combine(at.astimezone(tz).date() - timedelta(days=1), REMINDER_AT,
                                    tzinfo=tz)
-        if send_at > now or person_id not in consents:
-            continue
-        wanted.append((case_id, site_id, consents[person_id],
-                       f"appointment:{pk}:{at.astimezone(tz):%Y%m%dT%H%M}", "appointment",
-                       {"moment": at}))
+        if send_at <= now:
+            due.append((case_id, site_id, person_id,
+                        f"appointment:{pk}:{at.astimezone(tz):%Y%m%dT%H%M}", "appointment", at))
+    if not due:
+        return 0
+    # Only the consents of the people due a reminder are read (not every consent in force).
+    person_ids = sorted({d[2] for d in due})
+    consents = {}
+    for i in range(0, len(person_ids), 500):
+        consents.update((c.person_id, c) for c in _consents_for_reminders().filter(
+            person_id__in=person_ids[i:i + 500]))
+    wanted = [(case_id, site_id, consents[person_id], key, kind, {"moment": moment})
+              for case_id, site_id, person_id, key, kind, moment in due
+              if person_id in consents]
     if not wanted:
         return 0
     done = set()
@@ -375,10 +379,11 @@ def text_send(*, message_id: int, now: datetime | None = None, provider=None) ->
             TextMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
                 status=MessageStatus.QUEUED, send_after=now + timedelta(minutes=2 ** attempts))
         return False
-    # The receipt may have come first and moved the row on: only fill what is missing.
-    TextMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT, sent_at=now)
-    TextMessage.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
+    # The receipt may have come first and moved the row on: then only fill what is missing.
+    if not TextMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.SENT, sent_at=now, provider_id=provider_id):
+        TextMessage.objects.filter(pk=message.pk, provider_id="").update(
+            provider_id=provider_id)
     return True
 
 
