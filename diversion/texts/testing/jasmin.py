@@ -34,6 +34,17 @@ REDIS = ("127.0.0.1", 6379)
 JCLI_USER, JCLI_PASSWORD = "jcliadmin", "jclipwd"
 
 
+# Runs jasmind.py with lockfile.FileLock pointed at argv[1] instead of its fixed /tmp/jasmind.
+_OWN_LOCK = (
+    "import sys, runpy, lockfile\n"
+    "lock_path, script = sys.argv[1], sys.argv[2]\n"
+    "real = lockfile.FileLock\n"
+    "lockfile.FileLock = lambda path, *a, **k: real(lock_path, *a, **k)\n"
+    "sys.argv = [script, *sys.argv[3:]]\n"
+    "runpy.run_path(script, run_name='__main__')\n"
+)
+
+
 class JasminUnavailable(RuntimeError):
     """Jasmin cannot start here; the message says why (the tests skip with it)."""
 
@@ -195,9 +206,11 @@ class Jasmin:
                "RESOURCE_PATH": str(self.folder / "resource"), "LOG_PATH": str(log)}
         env.pop("REDIS_URL", None)
         env.pop("AMQP_BROKER_HOST", None)
+        # jasmind holds the lock file /tmp/jasmind while it runs, so a second one on the
+        # machine (the other test worker's) would exit: each instance gets its own lock.
         self.process = subprocess.Popen(
-            [str(JASMIN_VENV / "bin" / "python"), str(JASMIND), "-c", str(config),
-             "--enable-dlr-thrower", "--enable-dlr-lookup"],
+            [str(JASMIN_VENV / "bin" / "python"), "-c", _OWN_LOCK, str(self.folder / "lock"),
+             str(JASMIND), "-c", str(config), "--enable-dlr-thrower", "--enable-dlr-lookup"],
             cwd=self.folder, env=env, stdout=(log / "jasmind.out").open("w"),
             stderr=subprocess.STDOUT, start_new_session=True,
         )
