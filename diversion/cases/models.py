@@ -167,6 +167,51 @@ class HoldDecision(models.Model):
         return f"Decision on hold #{self.hold_id} ({self.to_status})"
 
 
+class DeflectionStatus(models.TextChoices):
+    OPEN = "open", "Open (30-day window running)"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed (the window ended without all three steps)"
+
+
+class Deflection(Timestamped):
+    """For a deflection: the window (the program's clock) and the three steps that complete it
+    (screening, service referral, first service attended), each before the deadline."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="deflection")
+    program_id = models.CharField(max_length=100,
+                                  help_text="The program definition the window runs under.")
+    stopped_at = models.DateTimeField(help_text="The stop: the clock starts here.")
+    due_at = models.DateTimeField(
+        help_text="End of the last local day of the window (the program's clock days after the "
+        "stop), in the site's time zone.",
+    )
+    screened_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When the participant engaged in a screening.")
+    service_referred_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the participant received a service referral.")
+    first_service_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the participant attended the first service.")
+    status = models.CharField(max_length=16, choices=DeflectionStatus.choices,
+                              default=DeflectionStatus.OPEN)
+    outcome_on = models.DateField(
+        null=True, blank=True,
+        help_text="Completed: the local date of the last step. Failed: the last local day of "
+        "the window; the next screening reads it (ineligible for 30 days).",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(
+        max_length=16, blank=True,
+        help_text="What ended the window: 'steps' (the third step in time) or 'tick' (the "
+        "deadline passed).",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="deflection_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Deflection #{self.pk} ({self.status})"
+
+
 class AssessmentKind(models.TextChoices):
     URGENT_NEEDS = "urgent_needs", "Urgent needs"
     PSYCHOSOCIAL = "psychosocial", "Psychosocial assessment"

@@ -11,6 +11,8 @@ from diversion.accounts.models import Role, User
 from diversion.cases.models import (
     OPEN_STATUSES,
     Case,
+    Deflection,
+    DeflectionStatus,
     HoldStatus,
     OnCallShift,
     ProsecutionHold,
@@ -23,6 +25,18 @@ WRITER_ROLES = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 # The officer's whole screening input (JSON) rides on each referral; case pages and lists show
 # the pathway and time only, so it is read when asked for, not with every case.
 _UNSHOWN_REFERRAL_FIELDS = ("referral__screening_input",)
+
+
+def case_deadline(*, case: Case):
+    """The deadline of the clock running on CASE, or None when none runs (no clock for its
+    pathway, or the clock has ended): a held prosecution hold's or an open deflection's due
+    time. The one place reminders (email, SMS) read a case's deadline from."""
+    hold = ProsecutionHold.objects.filter(case=case, status=HoldStatus.HELD).values_list(
+        "due_at", flat=True).first()
+    if hold is not None:
+        return hold
+    return Deflection.objects.filter(case=case, status=DeflectionStatus.OPEN).values_list(
+        "due_at", flat=True).first()
 
 
 def cases_visible_to(*, user):
@@ -38,7 +52,7 @@ def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
     """The access helper for cases: 404 unless USER may see it; with write=True, 403 unless
     USER may also change it (the Operations Team reads only)."""
     case = cases_visible_to(user=user).select_related(
-        "person", "case_manager", "referral", "site", "hold").defer(
+        "person", "case_manager", "referral", "site", "hold", "deflection").defer(
         *_UNSHOWN_REFERRAL_FIELDS).filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")

@@ -68,6 +68,13 @@ def _holds_resolve(*, now):
     return holds_resolve_due(now=now)
 
 
+@tick_job("deflections_resolve", order=25)
+def _deflections_resolve(*, now):
+    from diversion.cases.services import deflections_resolve_due
+
+    return deflections_resolve_due(now=now)
+
+
 @tick_job("cases_inactive", order=30)
 def _cases_inactive(*, now):
     from diversion.cases.services import cases_mark_inactive

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/contacts/", views.case_contact_add, name="contact_add"),
     path("<int:pk>/assessments/<str:kind>/", views.case_assessment_save, name="assessment_save"),
     path("<int:pk>/exit/", views.case_exit, name="exit"),
+    path("<int:pk>/deflection/", views.case_deflection_step, name="deflection_step"),
     path("<int:pk>/reassign/", views.case_reassign, name="reassign"),
     path("<int:pk>/goals/", views.case_goal_add, name="goal_add"),
     path("<int:pk>/goals/<int:goal_pk>/", views.case_goal_update, name="goal_update"),

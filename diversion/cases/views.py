@@ -2,6 +2,8 @@
 writes through the services; a POST from htmx gets the case body back, a plain POST is
 redirected (or shown again with its errors, status 400)."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +18,10 @@ from django.views.decorators.http import require_POST
 from diversion.accounts.models import Role, User
 from diversion.cases import services
 from diversion.cases.forms import (
+    DEFLECTION_STEP_LABELS,
     CaseloadReassignForm,
     ContactForm,
+    DeflectionStepForm,
     ExitForm,
     GoalForm,
     GoalUpdateForm,
@@ -260,11 +264,38 @@ def _context(request, case, **forms) -> dict:
         "now_local": now_local.strftime("%Y-%m-%dT%H:%M"),
         "assessment_errors": {}, "goal_errors": {}, "goal_statuses": GoalStatus.choices,
     }
+    deflection = getattr(case, "deflection", None)
+    ctx["deflection"] = deflection
+    if deflection is not None:
+        ctx["deflection_steps"] = [
+            {"id": step, "label": label,
+             "at": getattr(deflection, services.DEFLECTION_STEPS[step])}
+            for step, label in DEFLECTION_STEP_LABELS.items()]
+        # the window's last local day: the deadline is the local midnight after it
+        ctx["deflection_last_day"] = deflection.due_at.astimezone(tz).date() - timedelta(days=1)
+        ctx.setdefault("deflection_form", None)
     ctx.update(forms)
     for kind in AssessmentKind.values:
         ctx[kind if kind == "psychosocial" else "urgent"]["errors"] = \
             ctx["assessment_errors"].get(kind)
     return ctx
+
+
+@login_required
+@require_POST
+def case_deflection_step(request, pk: int):
+    case = get_case_for_user(request.user, pk, write=True)
+    form = DeflectionStepForm(request.POST, tz=case.site.tz)
+    ok = form.is_valid()
+    if ok:
+        try:
+            services.deflection_step_record(case=case, step=form.cleaned_data["step"],
+                                            at=form.cleaned_data["at"], actor=request.user)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+            ok = False
+    return _respond(request, case, ok=ok, message=_("Step recorded."),
+                    **({} if ok else {"deflection_form": form}))
 
 
 @login_required

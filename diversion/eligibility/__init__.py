@@ -9,11 +9,15 @@ See docs/rules.md for the rule file format.
 
 from .engine import screen, screen_many
 from .errors import InvalidInput, RuleSetError
+from .programs import Program, Programs, load_program
 from .rulesets import Registry, RuleSet, load_ruleset
 from .validation import Referral, validate
 
 __all__ = [
     "InvalidInput",
+    "Program",
+    "Programs",
+    "load_program",
     "Referral",
     "Registry",
     "RuleSet",

@@ -32,6 +32,16 @@ def area_label(area_id: str, names: dict | None = None) -> str:
         or area_id.replace("_", " ").title()
 
 
+def site_pathways(*, site, at: datetime) -> tuple[str, ...]:
+    """The pathways the site's rule set in force at AT screens (LEAD's two by default)."""
+    from diversion.referrals.services import rule_set_for
+
+    try:
+        return rule_set_for(site=site, occurred_at=at).pathways
+    except ValidationError:
+        return ("arrest", "social_contact")
+
+
 def area_choices(*, site, at: datetime) -> list[tuple[str, str]]:
     """The areas of the rule set in force at AT for SITE, with readable labels."""
     from diversion.referrals.services import rule_set_for
@@ -161,6 +171,15 @@ class ReferralForm(forms.Form):
     )
     supervision_for_person_offense = TriStateField(label=_("Supervision for a person offense?"))
     ops_team_denial = TriStateField(label=_("Operations Team has denied this person?"))
+    other_offenses = TriStateField(
+        label=_("Committing any other crime at the stop (trespass, a warrant, failure to "
+                "appear…)?"))
+    last_failed_deflection_on = forms.DateField(
+        label=_("Date of a deflection that failed in the last 30 days, if you know of one "
+                "(the program's records are checked too)"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%m/%d/%Y"],
+    )
     exceptional_circumstances = forms.CharField(
         label=_("Exceptional circumstances (leave empty if none)"), required=False,
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
@@ -171,6 +190,10 @@ class ReferralForm(forms.Form):
         self.site = site
         self.now = now or timezone.now()
         self.fields["occurred_at"].tz = site.tz
+        self.pathways = site_pathways(site=site, at=self.now)
+        self.fields["pathway"].choices = [c for c in Pathway.choices if c[0] in self.pathways]
+        if len(self.pathways) == 1:
+            self.initial.setdefault("pathway", self.pathways[0])
         self.fields["area"].choices = [("", _("Not picked"))] + area_choices(site=site,
                                                                              at=self.now)
         for i in range(1, SUBSTANCE_ROWS + 1):
@@ -286,6 +309,16 @@ class ReferralForm(forms.Form):
                                    "grams": float(grams) if grams is not None else None})
         else:
             substances = None
+        if d["pathway"] == "deflection":
+            failed_on = d.get("last_failed_deflection_on")
+            return {
+                "pathway": "deflection",
+                "occurred_at": d["occurred_at"].astimezone(self.site.tz).isoformat(),
+                "location": location,
+                "substances": substances,
+                "other_offenses": d.get("other_offenses"),
+                "last_failed_deflection_on": failed_on.isoformat() if failed_on else None,
+            }
         data = {
             "pathway": d["pathway"],
             "occurred_at": d["occurred_at"].astimezone(self.site.tz).isoformat(),

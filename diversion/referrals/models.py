@@ -8,6 +8,7 @@ from diversion.lib.models import Timestamped
 class Pathway(models.TextChoices):
     ARREST = "arrest", _("Post-arrest / pre-booking diversion")
     SOCIAL_CONTACT = "social_contact", _("Social contact referral")
+    DEFLECTION = "deflection", _("Deflection (HB 4002)")
 
 
 class Referral(Timestamped):

@@ -2,13 +2,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from diversion.accounts.models import Role
-from diversion.cases.models import OPEN_STATUSES, Case, HoldStatus
+from diversion.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    Deflection,
+    DeflectionStatus,
+    HoldStatus,
+)
 from diversion.people.models import Person, ProtectionOrder
 from diversion.referrals.models import Referral
 
 
-def person_record_facts(*, person: Person) -> dict:
-    """What the program's records say about a person's participation and court orders."""
+def person_record_facts(*, person: Person, on_or_before=None) -> dict:
+    """What the program's records say about a person's participation, court orders and
+    failed deflections (those dated ON_OR_BEFORE a stop's local date, when given)."""
     statuses = list(Case.objects.filter(person=person).values_list("status", flat=True))
     if any(s in OPEN_STATUSES for s in statuses):
         lead_status = "current"
@@ -21,7 +28,12 @@ def person_record_facts(*, person: Person) -> dict:
         Q(expires_on__isnull=True) | Q(expires_on__gte=today),
         restrained=person, protected__cases__status__in=OPEN_STATUSES,
     ).exists()
-    return {"lead_status": lead_status, "no_contact_order_with_participant": order}
+    failures = Deflection.objects.filter(case__person=person, status=DeflectionStatus.FAILED)
+    if on_or_before is not None:
+        failures = failures.filter(outcome_on__lte=on_or_before)
+    failed_on = failures.order_by("-outcome_on").values_list("outcome_on", flat=True).first()
+    return {"lead_status": lead_status, "no_contact_order_with_participant": order,
+            "last_failed_deflection_on": failed_on.isoformat() if failed_on else "none"}
 
 
 # Roles that see every referral of their site; officers see the referrals they made.

@@ -1,3 +1,4 @@
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,7 +55,18 @@ def screening_run(*, site, data, rule_set_id: str | None = None):
 
 
 # What the records hold of a person created a moment ago: nothing.
-_NO_RECORDS = {"lead_status": "never", "no_contact_order_with_participant": False}
+_NO_RECORDS = {"lead_status": "never", "no_contact_order_with_participant": False,
+               "last_failed_deflection_on": "none"}
+
+
+def _latest_failure(typed, recorded: str):
+    """The later of the typed and the recorded failure dates: the records beat "none" and
+    null; a later date typed (a failure the records cannot know of) stands."""
+    if recorded == "none":
+        return "none" if typed in (None, "none") else typed
+    if typed in (None, "none") or not isinstance(typed, str) or typed < recorded:
+        return recorded
+    return typed
 
 
 def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id,
@@ -63,13 +75,24 @@ def _screen_with_records(*, site, data: dict, person: Person | None, rule_set_id
     no-contact order on record is never missed because the officer did not know of it."""
     facts = dict(data)
     if person is not None and person.pk:
-        records = _NO_RECORDS if new_person else person_record_facts(person=person)
+        if new_person:
+            records = _NO_RECORDS
+        else:
+            stop_day = None
+            if facts.get("pathway") == "deflection":
+                # a failure after the stop's local date is no part of its history
+                with contextlib.suppress(eligibility.InvalidInput):
+                    stop_day = eligibility.validate(facts).occurred_at.astimezone(site.tz).date()
+            records = person_record_facts(person=person, on_or_before=stop_day)
         rank = {"never": 0, "former": 1, "current": 2}
         typed = facts.get("lead_status")
         if typed not in rank or rank[records["lead_status"]] > rank[typed]:
             facts["lead_status"] = records["lead_status"]
         if records["no_contact_order_with_participant"]:
             facts["no_contact_order_with_participant"] = True
+        if facts.get("pathway") == "deflection":
+            facts["last_failed_deflection_on"] = _latest_failure(
+                facts.get("last_failed_deflection_on"), records["last_failed_deflection_on"])
     try:
         occurred_at = eligibility.validate(facts).occurred_at
         rule_set = rule_set_for(site=site, occurred_at=occurred_at, rule_set_id=rule_set_id)

@@ -41,6 +41,9 @@ CRITERION_LABELS = {
     "supervision": gettext_lazy("Supervision"),
     "ops_team_denial": gettext_lazy("Operations Team denial"),
     "exceptional_circumstances": gettext_lazy("Exceptional circumstances"),
+    "personal_use_quantity": gettext_lazy("Personal-use amount"),
+    "other_offenses": gettext_lazy("Other crimes at the stop"),
+    "recent_failed_deflection": gettext_lazy("Failed deflection in the last 30 days"),
 }
 RESULT_TEXT = {
     "met": gettext_lazy("Met"),

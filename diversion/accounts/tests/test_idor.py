@@ -61,6 +61,7 @@ def form_body(name: str, rec: dict, site) -> dict:
         "cases:step_done": {"done": "1"},
         "cases:plan_review": {"note": "x"},
         "cases:hold_decide": {"to_status": "referred", "reason": "x"},
+        "cases:deflection_step": {"step": "screening", "at": _now_local(site)},
         "resources:refer": {"service": rec["service_referral"].service_id},
         "resources:referral_update": {"status": "connected",
                                       "version": rec["service_referral"].version},

@@ -61,8 +61,14 @@ def world(site, personas):
     # The supervisor's reassignment moves a case of its own (the others keep casey's).
     spare = open_case(site, officer=personas["officer"], case_manager=personas["case_manager"],
                       occurred_at=timezone.now() - timezone.timedelta(days=1))
+    # A deflection of casey's for the deflection steps (the other cases are LEAD arrests).
+    deflection = open_case(site, officer=personas["officer"],
+                           case_manager=personas["case_manager"], pathway="deflection",
+                           rule_set_id="multnomah-deflection-2024",
+                           occurred_at=timezone.now() - timezone.timedelta(days=2))
     mine.update({"referrals:pk": fresh.pk, "api:referral_id": again.pk,
-                 "cases:reassign:pk": spare.pk, "spare": spare})
+                 "cases:reassign:pk": spare.pk, "spare": spare,
+                 "cases:deflection_step:pk": deflection.pk})
     injected = {
         "role": "administrator", "is_staff": "on", "is_superuser": "on",
         "site": personas["outsider"].site_id, "site_id": personas["outsider"].site_id,
@@ -99,6 +105,8 @@ def body_for(name, records, site, personas):
         "cases:reassign": {"case_manager": cam.pk, "reason": "cover",
                            "version": records["spare"].version},
         "cases:hold_decide": {"to_status": "referred", "reason": "x"},
+        "cases:deflection_step": {"step": "screening", "at": (now - timezone.timedelta(
+            hours=1)).strftime("%Y-%m-%dT%H:%M")},
         "partners:decide_referral": {"kind": "note", "note": "x"},
         "partners:decide_case": {"kind": "note", "note": "x"},
         "partners:meetings": {"held_on": now.date().isoformat(), "guests": "x"},

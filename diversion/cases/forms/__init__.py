@@ -85,6 +85,19 @@ class ContactForm(SiteForm):
         return out
 
 
+DEFLECTION_STEP_LABELS = {
+    "screening": _("Screening"),
+    "service_referral": _("Service referral"),
+    "first_service_attended": _("First service attended"),
+}
+
+
+class DeflectionStepForm(SiteForm):
+    step = forms.ChoiceField(choices=list(DEFLECTION_STEP_LABELS.items()),
+                             widget=forms.HiddenInput)
+    at = LocalDateTimeField(label=_("When"))
+
+
 class ExitForm(SiteForm):
     reason = forms.ChoiceField(label=_("Reason"), choices=ExitReason.choices)
     note = forms.CharField(label=_("Note (needed for 'other')"), required=False,

@@ -62,8 +62,9 @@ def local(site, text: str) -> datetime:
 
 
 def open_case(site, *, officer, case_manager=None, pathway="arrest", occurred_at=None,
-              opened_at=None, person=None):
-    """A referral accepted at OPENED_AT (default: an hour after OCCURRED_AT), with its case."""
+              opened_at=None, person=None, rule_set_id=None):
+    """A referral accepted at OPENED_AT (default: an hour after OCCURRED_AT), with its case
+    (under RULE_SET_ID's program if given, e.g. multnomah-deflection-2024)."""
     occurred_at = occurred_at or timezone.now() - timedelta(hours=1)
     opened_at = opened_at or occurred_at + timedelta(minutes=20)
     person = person or testing.make_person(site=site)
@@ -76,7 +77,7 @@ def open_case(site, *, officer, case_manager=None, pathway="arrest", occurred_at
         OnCallShift.objects.create(site=site, case_manager=case_manager,
                                    starts_at=opened_at - timedelta(minutes=1),
                                    ends_at=opened_at + timedelta(minutes=1))
-    rule_set = rule_set_for(site=site, occurred_at=occurred_at)
+    rule_set = rule_set_for(site=site, occurred_at=occurred_at, rule_set_id=rule_set_id)
     return case_open(referral=referral, actor=officer, at=opened_at, rule_set=rule_set)
 
 

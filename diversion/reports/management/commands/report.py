@@ -12,18 +12,20 @@ class Command(BaseCommand):
     help = (
         "Print a report of one site: `report equity` (the decision chain by race and ethnicity "
         "with Relative Rate Indexes), `report operations`, `report harm` (each as published: "
-        "counts 1 to DIVERSION_SUPPRESS_MAX hidden; --suppress-max 0 for every count), or "
-        "`report extract` (the de-identified evaluator extract, CSV). --format json or csv."
+        "counts 1 to DIVERSION_SUPPRESS_MAX hidden; --suppress-max 0 for every count), "
+        "`report extract` (the de-identified evaluator extract, CSV), or `report state` (the "
+        "state's figures for every site and the deployment, by month, suppressed the same "
+        "way). --format json or csv."
     )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="kind", required=True)
-        for kind in ("equity", "operations", "harm", "extract"):
+        for kind in ("equity", "operations", "harm", "extract", "state"):
             p = sub.add_parser(kind)
             p.add_argument("--site", help="Site slug (default: the default site).")
             p.add_argument("--format", choices=["json", "csv"],
                            default="csv" if kind == "extract" else "json")
-            if kind in ("equity", "operations", "harm", "extract"):
+            if kind in ("equity", "operations", "harm", "extract", "state"):
                 p.add_argument("--suppress-max", type=int, default=None,
                                help="Hide counts from 1 to this (default: the setting).")
             if kind == "extract":
@@ -34,6 +36,8 @@ class Command(BaseCommand):
                                     "Without it every extract has its own ids.")
 
     def handle(self, *args, kind, site, format, **opts):
+        if kind == "state":
+            return self._state(site, format, opts.get("suppress_max"))
         try:
             the_site = Site.objects.get(slug=site) if site else site_default()
         except Site.DoesNotExist:
@@ -76,3 +80,19 @@ class Command(BaseCommand):
             for name, rows in named.items():
                 self.stdout.write(f"# {name}")
                 self.stdout.write(exports.to_csv(rows), ending="")
+
+    def _state(self, site, format, threshold):
+        from diversion.reports.state import state_figures, state_rows
+
+        if threshold is not None and threshold < 0:
+            raise CommandError("--suppress-max: must be 0 or more", returncode=2)
+        sites = Site.objects.order_by("slug")
+        if site:
+            sites = sites.filter(slug=site)
+            if not sites.exists():
+                raise CommandError(f"--site: no site {site!r}", returncode=2)
+        report = state_figures(sites=list(sites), threshold=threshold)
+        if format == "json":
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self.stdout.write(exports.to_csv(state_rows(report)), ending="")
