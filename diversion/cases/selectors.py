@@ -11,8 +11,6 @@ from diversion.accounts.models import Role, User
 from diversion.cases.models import (
     OPEN_STATUSES,
     Case,
-    Deflection,
-    DeflectionStatus,
     HoldStatus,
     OnCallShift,
     ProsecutionHold,
@@ -25,18 +23,6 @@ WRITER_ROLES = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 # The officer's whole screening input (JSON) rides on each referral; case pages and lists show
 # the pathway and time only, so it is read when asked for, not with every case.
 _UNSHOWN_REFERRAL_FIELDS = ("referral__screening_input",)
-
-
-def case_deadline(*, case: Case):
-    """The deadline of the clock running on CASE, or None when none runs (no clock for its
-    pathway, or the clock has ended): a held prosecution hold's or an open deflection's due
-    time. The one place reminders (email, SMS) read a case's deadline from."""
-    hold = ProsecutionHold.objects.filter(case=case, status=HoldStatus.HELD).values_list(
-        "due_at", flat=True).first()
-    if hold is not None:
-        return hold
-    return Deflection.objects.filter(case=case, status=DeflectionStatus.OPEN).values_list(
-        "due_at", flat=True).first()
 
 
 def cases_visible_to(*, user):

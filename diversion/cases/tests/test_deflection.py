@@ -10,12 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from diversion import testing
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import DeflectionStatus, OnCallShift
-from diversion.cases.selectors import case_deadline
 from diversion.cases.services import deflection_step_record
 from diversion.cases.tests.conftest import local
 from diversion.cases.tick import tick_run
 from diversion.notifications.models import Notification
 from diversion.referrals.services import PersonInput, referral_submit
+from diversion.texts.deadlines import case_deadline, open_deadlines
 
 OLD_TOWN = {"lat": 45.5231, "lon": -122.6765}
 STEPS = ("screening", "service_referral", "first_service_attended")
@@ -69,7 +69,10 @@ def test_an_accepted_stop_opens_a_case_with_a_30_day_window_and_no_hold(deflecti
     assert window.status == DeflectionStatus.OPEN
     assert window.program_id == "multnomah-deflection-2024-program"
     assert window.due_at == local(deflection_site, "2025-07-03 00:00")
-    assert case_deadline(case=case) == window.due_at
+    assert case_deadline(case) == window.due_at
+    # the texts' reminders read it too
+    assert [d[0] for d in open_deadlines(after=window.due_at - timedelta(days=1),
+                                         until=window.due_at)] == [case.pk]
 
 
 def test_three_steps_in_time_complete_it_at_once_and_tick_leaves_it(deflection_site, personas):
@@ -83,7 +86,8 @@ def test_three_steps_in_time_complete_it_at_once_and_tick_leaves_it(deflection_s
     case.deflection.refresh_from_db()
     assert (case.deflection.status, case.deflection.outcome_on, case.deflection.resolved_by) == (
         DeflectionStatus.COMPLETED, date(2025, 7, 2), "steps")
-    assert case_deadline(case=case) is None
+    case.refresh_from_db()
+    assert case_deadline(case) is None
     assert tick_run(now=local(deflection_site, "2025-07-04 00:00"))["deflections_resolve"] == 0
 
 
@@ -152,4 +156,4 @@ def test_a_lead_arrest_still_opens_a_hold_and_no_deflection(site, make_case):
     case = make_case(occurred_at=local(site, "2027-01-12 21:15"))
     assert case.hold.due_at == local(site, "2027-02-12 00:00")
     assert not hasattr(case, "deflection")
-    assert case_deadline(case=case) == case.hold.due_at
+    assert case_deadline(case) == case.hold.due_at
