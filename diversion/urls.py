@@ -6,6 +6,10 @@ from django.views.static import serve
 from diversion.accounts import auth_views as sign_in
 from diversion.accounts import views as account_views
 from diversion.api.urls import api
+from diversion.policy.admin import settle
+
+# What the admin offers, and only to an administrator for their own site (docs/security.md).
+settle(admin.site)
 
 urlpatterns = [
     path("", account_views.home, name="home"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from diversion.accounts.models import ApiToken, Role, User
 from diversion.audit.services import audit_record
+from diversion.policy import GRANTABLE_ROLES
 from diversion.sites.models import Site
 
 
@@ -39,7 +40,9 @@ def user_create(
     user = User(
         username=username, role=role, site=site, email=email, first_name=first_name,
         last_name=last_name, agency=agency, phone=phone,
-        is_staff=role == Role.ADMINISTRATOR, is_superuser=role == Role.ADMINISTRATOR,
+        # An administrator uses the admin (staff) but is never a superuser: every admin
+        # permission is asked of the policy, scoped to their site (diversion.policy.admin).
+        is_staff=role == Role.ADMINISTRATOR, is_superuser=False,
     )
     if password:
         if check_password:
@@ -68,8 +71,11 @@ def user_set_deployment_admin(*, user: User, on: bool, actor: User | None) -> Us
 
 @transaction.atomic
 def user_set_role(*, user: User, role: str, actor: User | None) -> User:
+    if role not in GRANTABLE_ROLES and role != "":
+        raise ValidationError({"role": "Not a role of this program."})
     user.role = role
-    user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
+    user.is_staff = role == Role.ADMINISTRATOR
+    user.is_superuser = False
     user.deployment_admin = user.deployment_admin and role == Role.ADMINISTRATOR
     user.full_clean()
     user.save(update_fields=["role", "is_staff", "is_superuser", "deployment_admin"])

@@ -1,6 +1,7 @@
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from diversion import policy
 from diversion.api.tokens import token_user
 
 
@@ -34,19 +35,19 @@ class _SessionCsrf(APIKeyCookie):
         return request.user if request.user.is_authenticated else None
 
 
-class RolesOnly(BearerOrSession):
-    """BearerOrSession, then 403 unless the user's role is one of ROLES.
+class Capability(BearerOrSession):
+    """BearerOrSession, then 403 unless the policy gives the user CAPABILITY.
 
     Checked before the request body is read, so a role that may never use an endpoint is
     refused as such rather than told what is wrong with its body.
     """
 
-    def __init__(self, roles):
+    def __init__(self, capability: str):
         super().__init__()
-        self.roles = frozenset(roles)
+        self.capability = capability
 
     def __call__(self, request):
         user = super().__call__(request)
-        if user and user.role not in self.roles:
+        if user and not policy.can(user, self.capability):
             raise HttpError(403, "Your role may not use this.")
         return user

@@ -6,6 +6,7 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpResponse
 from ninja.errors import HttpError
 
+from diversion import policy
 from diversion.api.jsonbody import NotJson, parse_json
 
 # The error body every 400 carries, for the OpenAPI documents.
@@ -49,9 +50,9 @@ def json_body(request):
         raise field_error("body", str(exc))
 
 
-def require_role(user, roles, message: str) -> None:
-    """403 unless USER has one of ROLES and belongs to a site."""
-    if user.role not in roles or user.site_id is None:
+def require_capability(user, capability: str, message: str) -> None:
+    """403 unless the policy gives USER the CAPABILITY (diversion.policy)."""
+    if not policy.can(user, capability):
         raise HttpError(403, message)
 
 

@@ -10,18 +10,17 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from diversion.accounts.models import Role
-from diversion.api.auth import RolesOnly
+from diversion.api.auth import Capability
 from diversion.api.helpers import field_error
 from diversion.cases import services
 from diversion.cases.models import Case
-from diversion.cases.selectors import WRITER_ROLES, caseload_for, get_case_for_user
+from diversion.cases.selectors import caseload_for, get_case_for_user
 
 router = Router(tags=["cases"])
 
 # Roles with cases to list: the case team and the Operations Team (summaries).
-_READERS = RolesOnly(WRITER_ROLES | {Role.OPS_TEAM})
-_WRITERS = RolesOnly(WRITER_ROLES)
+_READERS = Capability("case.read")
+_WRITERS = Capability("case.write")
 
 MAX_ID = 2**63 - 1
 

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.cases.models import (
     OPEN_STATUSES,
@@ -16,10 +17,6 @@ from diversion.cases.models import (
     ProsecutionHold,
 )
 
-# Roles that may change a case (a case manager only their own cases).
-WRITER_ROLES = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
-
-
 # The officer's whole screening input (JSON) rides on each referral; case pages and lists show
 # the pathway and time only, so it is read when asked for, not with every case.
 _UNSHOWN_REFERRAL_FIELDS = ("referral__screening_input",)
@@ -27,9 +24,9 @@ _UNSHOWN_REFERRAL_FIELDS = ("referral__screening_input",)
 
 def cases_visible_to(*, user):
     qs = Case.objects.filter(site_id=user.site_id)
-    if user.role in (Role.SUPERVISOR, Role.ADMINISTRATOR, Role.OPS_TEAM):
+    if policy.can(user, "case.site_wide"):
         return qs
-    if user.role == Role.CASE_MANAGER:
+    if policy.can(user, "case.read") and user.role == Role.CASE_MANAGER:
         return qs.filter(case_manager=user)
     return qs.none()
 
@@ -42,7 +39,7 @@ def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
         *_UNSHOWN_REFERRAL_FIELDS).filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
-    if write and user.role not in WRITER_ROLES:
+    if write and not policy.can(user, "case.write"):
         raise PermissionDenied("You may read this case but not change it.")
     return case
 
@@ -85,7 +82,7 @@ def caseloads_by_case_manager(*, site_id):
 def holds_visible_to(*, user):
     """Prosecution holds a user may see: the site's prosecutors, supervisors and
     administrators. Only hold facts are read from here, never clinical detail."""
-    if user.role not in (Role.PROSECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR):
+    if not policy.can(user, "hold.read"):
         return ProsecutionHold.objects.none()
     qs = ProsecutionHold.objects.filter(case__site_id=user.site_id)
     if user.role == Role.PROSECUTOR:

@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from diversion import eligibility
+from diversion import eligibility, policy
 from diversion.accounts.models import Role, User
 from diversion.audit.services import audit_record
 from diversion.cases.forms.definitions import form_current, form_get
@@ -47,14 +47,13 @@ from diversion.lib.dates import end_of_nth_day, local_date
 from diversion.lib.models import full_clean_held
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notify
+from diversion.policy.holds import prosecutor_may_record, why_not
 
 log = logging.getLogger(__name__)
 
 # A recorded time may run this far ahead of the server's clock (phones drift).
 _CLOCK_SKEW = timedelta(minutes=5)
 REMINDER_DAYS = (7, 3, 1)
-_WRITERS = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
-_ASSIGNERS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -84,14 +83,14 @@ def _lock_case(case: Case | int) -> Case:
 def _require_writer(case: Case, actor) -> None:
     if actor is None:
         return  # the system (tick)
-    if actor.site_id != case.site_id or actor.role not in _WRITERS:
+    if actor.site_id != case.site_id or not policy.can(actor, "case.write"):
         raise PermissionDenied("You may not change this case.")
     if actor.role == Role.CASE_MANAGER and case.case_manager_id != actor.pk:
         raise PermissionDenied("Only the case's own case manager or a supervisor may change it.")
 
 
 def _require_assigner(actor, site_id) -> None:
-    if actor is None or actor.site_id != site_id or actor.role not in _ASSIGNERS:
+    if actor is None or actor.site_id != site_id or not policy.can(actor, "case.assign"):
         raise PermissionDenied("Only a supervisor may assign cases.")
 
 
@@ -679,15 +678,17 @@ def hold_da_decide(*, hold: ProsecutionHold, actor, to_status: str, reason: str)
     `declined` after a late assessment), and a way to decline early."""
     case = _lock_case(hold.case_id)
     hold = ProsecutionHold.objects.select_for_update().get(pk=hold.pk)
-    if actor is None or actor.role != Role.PROSECUTOR or actor.site_id != case.site_id:
+    if actor is None or not policy.can(actor, "hold.decide") or actor.site_id != case.site_id:
         raise PermissionDenied("Only a prosecutor of this site records a decision on a hold.")
     if to_status not in (HoldStatus.DECLINED, HoldStatus.REFERRED):
         raise ValidationError({"to_status": "Choose declined or referred."})
-    if to_status == hold.status:
-        raise ValidationError({"to_status": f"The hold is already {hold.status}."})
+    now = timezone.now()
+    hold.case = case
+    # The program's rule decides what may be recorded, and when (diversion.policy.holds).
+    if to_status not in prosecutor_may_record(hold=hold, now=now):
+        raise ValidationError({"to_status": why_not(hold=hold, to_status=to_status, now=now)})
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason for the decision."})
-    now = timezone.now()
     decision = HoldDecision(hold=hold, decided_by=actor, decided_at=now, from_status=hold.status,
                             to_status=to_status, reason=reason.strip())
     decision.full_clean()

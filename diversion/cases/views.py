@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.cases import services
 from diversion.cases.forms import (
@@ -37,7 +38,6 @@ from diversion.cases.forms import (
 from diversion.cases.forms.definitions import form_current, form_get
 from diversion.cases.models import Assessment, AssessmentKind, Goal, GoalStatus, GoalStep
 from diversion.cases.selectors import (
-    WRITER_ROLES,
     caseload_for,
     caseloads_by_case_manager,
     get_case_for_user,
@@ -48,8 +48,8 @@ from diversion.cases.selectors import (
 )
 from diversion.consent.models import NOTICE_2_32
 from diversion.consent.services import disclose_hold_status
+from diversion.policy.holds import prosecutor_may_record
 
-_SUPERVISORS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 # A page of the case list: a case manager's whole caseload (at most 25 without an override)
 # fits on the first page; a supervisor pages through the site's open cases, most urgent first.
 CASES_PER_PAGE = 50
@@ -59,9 +59,8 @@ def _htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _require(user, roles) -> None:
-    if user.role not in roles:
-        raise PermissionDenied(_("Your role does not give access to this page."))
+def _require(user, capability: str) -> None:
+    policy.require(user, capability, _("Your role does not give access to this page."))
 
 
 def _case_managers(site_id):
@@ -74,7 +73,7 @@ def _case_managers(site_id):
 @login_required
 def case_list_mine(request):
     """A case manager's open cases, most urgent first (a supervisor sees the whole site)."""
-    _require(request.user, WRITER_ROLES | {Role.OPS_TEAM})
+    _require(request.user, "case.read")
     page = Paginator(caseload_for(user=request.user), CASES_PER_PAGE).get_page(
         request.GET.get("page"))
     cases = list(page.object_list)
@@ -84,6 +83,9 @@ def case_list_mine(request):
     return render(request, "cases/list.html", {
         "cases": cases, "page": page, "total": page.paginator.count, "tz": request.user.site.tz,
         "show_case_manager": request.user.role != Role.CASE_MANAGER,
+        # The Operations Team reads the list as summaries: initials, not names (the name
+        # is on a case's summary page under a consent, logged as a disclosure).
+        "initials_only": not policy.can(request.user, "case.write"),
     })
 
 
@@ -91,7 +93,7 @@ def case_list_mine(request):
 def caseloads(request):
     """The supervisor's view: open cases per case manager, warning and maximum marked; move a
     whole caseload at once."""
-    _require(request.user, _SUPERVISORS)
+    _require(request.user, "case.assign")
     site_id = request.user.site_id
     form = CaseloadReassignForm(request.POST or None, case_managers=_case_managers(site_id))
     if request.method == "POST" and form.is_valid():
@@ -123,17 +125,18 @@ def _holds_page(request, **extra):
         # What a row shows, and no more: the case's and person's other columns are not
         # the prosecutor's to read, and loading them was a fifth of the page's time.
         "case_id", "arrested_at", "due_at", "status", "resolved_at",
-        "case__person_id", "case__referral_id",
+        "case__person_id", "case__referral_id", "case__assessment_completed_at",
         "case__person__given_name", "case__person__family_name")
     page = Paginator(qs, HOLDS_PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     # 42 CFR Part 2: each hold shown under a consent is logged with the §2.32 notice.
     disclosed = disclose_hold_status(request.user, items)
     tz = request.user.site.tz
+    now = timezone.now()
     return {
-        "holds": [_hold_row(hold, tz) for hold in items], "page": page,
+        "holds": [_hold_row(hold, tz, now) for hold in items], "page": page,
         "total": page.paginator.count,
-        "tz": tz, "can_decide": request.user.role == Role.PROSECUTOR,
+        "tz": tz, "can_decide": policy.can(request.user, "hold.decide"),
         "form": HoldDecisionForm(), "disclosed": disclosed, "notice": NOTICE_2_32, **extra,
     }
 
@@ -142,7 +145,7 @@ def _site_minute(at, tz) -> str:
     return timezone.localtime(at, tz).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def _hold_row(hold, tz) -> dict:
+def _hold_row(hold, tz, now) -> dict:
     """One row of the holds page as text: 50 rows through the template's variable lookups,
     date filters and number formatting were most of the page's time."""
     person = hold.case.person
@@ -155,6 +158,8 @@ def _hold_row(hold, tz) -> dict:
         "ended": _site_minute(hold.resolved_at, tz),
         "consent": str(consent.pk) if consent is not None else "",
         "decide_url": reverse("cases:hold_decide", args=[hold.pk]),
+        # What the program's rule lets the prosecutor record now (diversion.policy.holds).
+        "may": sorted(prosecutor_may_record(hold=hold, now=now)),
     }
 
 
@@ -162,14 +167,14 @@ def _hold_row(hold, tz) -> dict:
 def holds(request):
     """The prosecutor's view: the site's holds by due date, a page at a time, with arrest
     date, due date and outcome. Nothing clinical is read or shown here."""
-    _require(request.user, {Role.PROSECUTOR} | _SUPERVISORS)
+    _require(request.user, "hold.read")
     return render(request, "cases/holds.html", _holds_page(request))
 
 
 @login_required
 @require_POST
 def hold_decide(request, pk: int):
-    _require(request.user, {Role.PROSECUTOR})
+    _require(request.user, "hold.decide")
     hold = get_hold_for_user(request.user, pk)
     form = HoldDecisionForm(request.POST)
     if form.is_valid():
@@ -189,7 +194,7 @@ def hold_decide(request, pk: int):
 @login_required
 def on_call(request):
     """The on-call rota: who takes new referrals when."""
-    _require(request.user, _SUPERVISORS)
+    _require(request.user, "case.assign")
     site = request.user.site
     form = ShiftForm(request.POST or None, tz=site.tz, case_managers=_case_managers(site.pk))
     if request.method == "POST" and form.is_valid():
@@ -237,7 +242,7 @@ def _context(request, case, **forms) -> dict:
     user = request.user
     tz = case.site.tz
     now_local = timezone.now().astimezone(tz)
-    can_write = user.role in WRITER_ROLES and case.is_open and (
+    can_write = policy.can(user, "case.write") and case.is_open and (
         user.role != Role.CASE_MANAGER or case.case_manager_id == user.pk)
     hold = getattr(case, "hold", None)
     goals = list(case.goals.prefetch_related(
@@ -246,7 +251,7 @@ def _context(request, case, **forms) -> dict:
     assessments = list(Assessment.objects.filter(case=case))
     ctx = {
         "case": case, "hold": hold, "tz": tz, "can_write": can_write,
-        "is_supervisor": user.role in _SUPERVISORS,
+        "is_supervisor": policy.can(user, "case.assign"),
         "contacts": case.contacts.all()[:50],
         "monthly": case.monthly_statuses.all()[:12],
         "urgent": _assessment_block(case, AssessmentKind.URGENT_NEEDS, assessments),
@@ -301,7 +306,8 @@ def case_deflection_step(request, pk: int):
 @login_required
 def case_detail(request, pk: int):
     case = get_case_for_user(request.user, pk)
-    if request.user.role == Role.OPS_TEAM:
+    if not policy.can(request.user, "case.write"):
+        # A reader who may not change cases (the Operations Team) gets the summary.
         return _case_summary(request, case)
     return render(request, "cases/detail.html", _context(request, case))
 
@@ -418,7 +424,7 @@ def case_exit(request, pk: int):
 @require_POST
 def case_reassign(request, pk: int):
     case = get_case_for_user(request.user, pk, write=True)
-    _require(request.user, _SUPERVISORS)
+    _require(request.user, "case.assign")
     form = ReassignForm(request.POST, case_managers=_case_managers(case.site_id))
     ok = form.is_valid() and _run(
         form, services.case_reassign, case=case, to=form.cleaned_data["case_manager"],

@@ -5,12 +5,13 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from diversion import policy
 from diversion.accounts.models import Role
 from diversion.consent.models import Consent, Disclosure
 from diversion.people.models import Person
 
 # Who manages consents: the case team of the person's site.
-CONSENT_ROLES = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR})
+
 ACCOUNTING_MAX = timedelta(days=3 * 366)
 
 
@@ -55,7 +56,7 @@ def consents_allowing(*, person_ids, recipient_role: str, recipient_org, categor
 def get_person_for_consent(user, pk: int) -> Person:
     """The access helper for a person's consents and accounting: their site's supervisors and
     administrators, and the case manager who carries one of the person's cases."""
-    if not (user.is_authenticated and user.role in CONSENT_ROLES and user.site_id):
+    if not policy.can(user, "consent.manage"):
         raise Http404("No such person.")
     people = Person.objects.filter(pk=pk, site_id=user.site_id)
     if user.role == Role.CASE_MANAGER:

@@ -10,13 +10,11 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from diversion.accounts.models import Role
+from diversion import policy
 from diversion.cases.models import OPEN_STATUSES, Case, HoldStatus
 from diversion.partners.models import Meeting, OpsDecision, Readmission, ReadmissionStatus
 from diversion.referrals.models import Decision, Referral
 
-# Who may read meetings and agendas: the team, its chair and the DA who sits in it.
-VIEWER_ROLES = {Role.OPS_TEAM, Role.SUPERVISOR, Role.PROSECUTOR, Role.ADMINISTRATOR}
 HOLD_HORIZON = timedelta(days=14)
 NO_CONTACT_DAYS = 30
 # Without a previous meeting, "new referrals" means those of the last 14 days.
@@ -28,7 +26,7 @@ _SUMMARY_FIELDS = ["pk", "status", "opened_at", "first_contact_at", "last_contac
 
 
 def _require_viewer(user) -> None:
-    if not (user.is_authenticated and user.site_id and user.role in VIEWER_ROLES):
+    if not policy.can(user, "ops.view"):
         raise PermissionDenied("The Operations Team's pages are for its members.")
 
 

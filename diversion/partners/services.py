@@ -5,6 +5,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.audit.services import audit_record
 from diversion.cases.models import Case, CaseStatus
@@ -18,19 +19,16 @@ from diversion.partners.models import (
 )
 from diversion.referrals.models import Decision, Referral
 
-# Who records the Operations Team's decisions and runs its meetings.
-DECIDER_ROLES = {Role.OPS_TEAM, Role.SUPERVISOR, Role.ADMINISTRATOR}
 
-
-def _require(actor, roles, site_id) -> None:
-    if actor is None or actor.role not in roles or actor.site_id != site_id:
+def _require(actor, capability: str, site_id) -> None:
+    if actor is None or not policy.can(actor, capability) or actor.site_id != site_id:
         raise PermissionDenied("Your role may not do this.")
 
 
 @transaction.atomic
 def meeting_create(*, site, held_on: date, actor, attendees: list[User] = (),
                    guests: str = "") -> Meeting:
-    _require(actor, DECIDER_ROLES, site.pk)
+    _require(actor, "ops.decide", site.pk)
     if Meeting.objects.filter(site=site, held_on=held_on).exists():
         raise ValidationError({"held_on": "There is already a meeting on that day."})
     meeting = Meeting(site=site, held_on=held_on, guests=guests.strip(), created_by=actor)
@@ -47,7 +45,7 @@ def meeting_create(*, site, held_on: date, actor, attendees: list[User] = (),
 
 @transaction.atomic
 def meeting_set_attendees(*, meeting: Meeting, attendees: list[User], actor) -> Meeting:
-    _require(actor, DECIDER_ROLES, meeting.site_id)
+    _require(actor, "ops.decide", meeting.site_id)
     if any(u.site_id != meeting.site_id for u in attendees):
         raise ValidationError({"attendees": "Attendees must work for this program."})
     meeting.attendees.set(attendees)
@@ -88,7 +86,7 @@ def ops_decision_record(*, kind: str, actor, referral: Referral | None = None,
     if (referral is None) == (case is None):
         raise ValidationError({"subject": "A decision is about one referral or one case."})
     subject = referral or case
-    _require(actor, DECIDER_ROLES, subject.site_id)
+    _require(actor, "ops.decide", subject.site_id)
     if kind not in OpsDecisionKind.values:
         raise ValidationError({"kind": f"{kind!r} is not a decision the team records."})
     if meeting is not None and meeting.site_id != subject.site_id:
@@ -147,7 +145,7 @@ def readmission_da_decide(*, readmission: Readmission, agrees: bool, actor, reas
     from diversion.referrals.services import decision_remake
 
     locked = Readmission.objects.select_for_update().get(pk=readmission.pk)
-    _require(actor, {Role.PROSECUTOR}, locked.site_id)
+    _require(actor, "readmission.da_decide", locked.site_id)
     if version is not None and locked.version != version:
         raise ValidationError({"agrees": "Someone answered this request since you opened it; "
                                          "reload the page."})

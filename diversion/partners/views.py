@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.cases.models import Case
 from diversion.partners.models import Meeting, OpsDecisionKind
@@ -19,7 +20,6 @@ from diversion.partners.selectors import (
     readmissions_for_da,
 )
 from diversion.partners.services import (
-    DECIDER_ROLES,
     meeting_create,
     ops_decision_record,
     readmission_da_decide,
@@ -50,7 +50,7 @@ class MeetingForm(forms.Form):
 @login_required
 def meeting_list(request):
     meetings = meetings_visible_to(user=request.user)[:100]
-    can_decide = request.user.role in DECIDER_ROLES
+    can_decide = policy.can(request.user, "ops.decide")
     form = MeetingForm(request.POST or None, site_id=request.user.site_id)
     if request.method == "POST":
         if not can_decide:
@@ -76,7 +76,7 @@ def meeting_detail(request, pk: int):
     agenda = agenda_for(meeting=meeting)
     return render(request, "partners/meeting.html", {
         "meeting": meeting, "agenda": agenda, "attendees": meeting.attendees.all(),
-        "can_decide": request.user.role in DECIDER_ROLES,
+        "can_decide": policy.can(request.user, "ops.decide"),
     })
 
 
@@ -94,8 +94,7 @@ class DecisionForm(forms.Form):
 
 
 def _decide(request, *, referral=None, case_summary=None):
-    if request.user.role not in DECIDER_ROLES:
-        raise PermissionDenied
+    policy.require(request.user, "ops.decide")
     initial = {}
     if request.GET.get("meeting", "").isdigit():
         initial["meeting"] = int(request.GET["meeting"])
@@ -155,7 +154,7 @@ class ReadmissionForm(forms.Form):
 @login_required
 def readmission_detail(request, pk: int):
     readmission = get_readmission_for_user(request.user, pk)
-    is_da = request.user.role == Role.PROSECUTOR
+    is_da = policy.can(request.user, "readmission.da_decide")
     form = ReadmissionForm(request.POST or None, initial={"version": readmission.version})
     if request.method == "POST":
         if not is_da:

@@ -1,22 +1,16 @@
 from django.contrib import admin
 
-from diversion.people.models import Alias, Person, ProtectionOrder
+from diversion.people.models import ProtectionOrder
+from diversion.policy.admin import SiteScopedAdmin
 
-
-class AliasInline(admin.TabularInline):
-    model = Alias
-    extra = 0
-    fields = ["given_name", "family_name"]
-
-
-@admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
-    list_display = ["id", "site", "created_at"]
-    inlines = [AliasInline]
-    search_fields = ["person_key"]
+# People are not in the admin: the case team reads them on the case pages, supervisors
+# merge duplicates on the duplicates page, and names are never listed in the admin.
 
 
 @admin.register(ProtectionOrder)
-class ProtectionOrderAdmin(admin.ModelAdmin):
+class ProtectionOrderAdmin(SiteScopedAdmin):
+    """No-contact orders between two people of the site (screening reads them)."""
+
+    site_path = "restrained__site"
     list_display = ["id", "kind", "expires_on"]
     raw_id_fields = ["restrained", "protected"]

@@ -1,5 +1,6 @@
-"""People: list (search by name) and read. Case managers, supervisors, the Operations Team and
-administrators of the site only; officers find a person through the referral's match."""
+"""People: list (search by name) and read. Case managers, supervisors and administrators of
+the site only (the policy's `person.lookup`); officers find a person through the referral's
+match, and the Operations Team reads cases as summaries, by initials."""
 
 from django.db.models import Prefetch
 from ninja import Path, Query, Router
@@ -12,8 +13,8 @@ from diversion.referrals.selectors import referrals_visible_to
 router = Router(tags=["people"])
 
 MAX_ID = 2**63 - 1
-_FORBIDDEN = ("Only case managers, supervisors, the Operations Team and administrators may "
-              "look people up; officers find a person through the referral form's match.")
+_FORBIDDEN = ("Only case managers, supervisors and administrators may look people up; "
+              "officers find a person through the referral form's match.")
 
 PERSON_SCHEMA = {
     "type": "object",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
 
+from diversion import policy
 from diversion.lib.names import fold
 from diversion.people.models import Alias, Person
 
@@ -132,9 +133,8 @@ def duplicate_candidates(*, site) -> list[Candidate]:
 def _require_reviewer(user) -> None:
     from django.core.exceptions import PermissionDenied
 
-    from diversion.people.services import DUPLICATE_REVIEWERS
 
-    if not (user.is_authenticated and user.site_id and user.role in DUPLICATE_REVIEWERS):
+    if not policy.can(user, "person.review_duplicates"):
         raise PermissionDenied("Only a supervisor reviews duplicate records.")
 
 

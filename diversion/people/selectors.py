@@ -3,18 +3,17 @@
 from django.db.models import Q
 from django.http import Http404
 
-from diversion.accounts.models import Role
+from diversion import policy
 from diversion.lib.names import fold
 from diversion.people.models import Person
 
-# Roles that look people up across their site. Officers find a person only through the
-# match the referral form offers; prosecutors and evaluators work from cases and reports.
-PEOPLE_ROLES = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR, Role.OPS_TEAM,
-                          Role.ADMINISTRATOR})
+# Who looks people up across their site: the policy's `person.lookup`. Officers find a
+# person only through the match the referral form offers; the Operations Team reads cases
+# as summaries (initials) and prosecutors and evaluators work from holds and reports.
 
 
 def can_browse_people(user) -> bool:
-    return bool(user.is_authenticated and user.site_id and user.role in PEOPLE_ROLES)
+    return policy.can(user, "person.lookup")
 
 
 def people_visible_to(*, user):

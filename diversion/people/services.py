@@ -3,6 +3,7 @@ from datetime import date
 
 from django.db import transaction
 
+from diversion import policy
 from diversion.audit.services import audit_record
 from diversion.lib.models import full_clean_held
 from diversion.lib.names import fold, name_key
@@ -78,15 +79,12 @@ def alias_add(*, person: Person, given_name: str, family_name: str, actor) -> Al
 from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from diversion.accounts.models import Role  # noqa: E402
 from diversion.people.models import PersonLink  # noqa: E402
-
-# Who reviews duplicates: merging moves a person's whole history.
-DUPLICATE_REVIEWERS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
 def _require_reviewer(actor, site_id) -> None:
-    if actor is None or actor.role not in DUPLICATE_REVIEWERS or actor.site_id != site_id:
+    if actor is None or not policy.can(actor, "person.review_duplicates") \
+            or actor.site_id != site_id:
         raise PermissionDenied("Only a supervisor reviews duplicate records.")
 
 

@@ -12,23 +12,18 @@ from django.db.models import F, Prefetch
 from ninja import Path, Query, Router
 from ninja.errors import HttpError
 
-from diversion.accounts.models import Role
 from diversion.api.helpers import (
     ERROR_RESPONSE,
     field_error,
     json_body,
     json_response,
-    require_role,
+    require_capability,
 )
 from diversion.api.jsonbody import find_nul
 from diversion.lib.net import client_ip
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
-from diversion.referrals.selectors import (
-    LIST_ROLES,
-    get_referral_for_user,
-    referrals_visible_to,
-)
+from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
 from diversion.referrals.services import (
     PersonInput,
     referral_record_choice,
@@ -39,7 +34,6 @@ from diversion.referrals.services import (
 router = Router(tags=["referrals"])
 
 MAX_ID = 2**63 - 1
-SUBMITTERS = frozenset({Role.OFFICER, Role.ADMINISTRATOR})
 _NOT_SUBMITTER = "Only officers and administrators may submit referrals or record a choice."
 
 # The keys of the screening contract: only these are screened and stored with a referral.
@@ -353,7 +347,7 @@ def _referral_out(referral, tz, decision=None) -> dict:
 )
 def referral_create(request):
     user = request.user
-    require_role(user, SUBMITTERS, _NOT_SUBMITTER)
+    require_capability(user, "referral.submit", _NOT_SUBMITTER)
     body = json_body(request)
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object: one referral")
@@ -399,8 +393,8 @@ def referral_create(request):
 )
 def referral_list(request, limit: int = Query(50, ge=1, le=200),
                   offset: int = Query(0, ge=0, le=2**31)):
-    if request.user.role not in LIST_ROLES:
-        raise HttpError(403, "Your role does not use the referral list.")
+    require_capability(request.user, "referral.list",
+                       "Your role does not use the referral list.")
     qs = referrals_visible_to(user=request.user)
     count = qs.count()
     page = (qs.order_by("-occurred_at", "-id")
@@ -438,7 +432,7 @@ def referral_detail(request, referral_id: int = Path(..., ge=1, le=MAX_ID)):
 def referral_choice(request, referral_id: int = Path(..., ge=1, le=MAX_ID)):
     user = request.user
     referral = get_referral_for_user(user, referral_id)
-    require_role(user, SUBMITTERS, _NOT_SUBMITTER)
+    require_capability(user, "referral.submit", _NOT_SUBMITTER)
     body = json_body(request)
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object")

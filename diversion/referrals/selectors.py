@@ -1,6 +1,7 @@
 from django.db.models import Q
 from django.utils import timezone
 
+from diversion import policy
 from diversion.accounts.models import Role
 from diversion.cases.models import (
     OPEN_STATUSES,
@@ -36,20 +37,12 @@ def person_record_facts(*, person: Person, on_or_before=None) -> dict:
             "last_failed_deflection_on": failed_on.isoformat() if failed_on else "none"}
 
 
-# Roles that see every referral of their site; officers see the referrals they made.
-_SITE_WIDE = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.OPS_TEAM, Role.ADMINISTRATOR}
-
-
-# Roles that may open the list of referrals at all (an evaluator works from de-identified
-# reports, never from the referral list).
-LIST_ROLES = _SITE_WIDE | {Role.OFFICER, Role.PROSECUTOR}
-
-
 def referrals_visible_to(*, user):
+    """Every referral of the site for `referral.site_wide`; an officer's own otherwise."""
     qs = Referral.objects.filter(site_id=user.site_id)
-    if user.role in _SITE_WIDE:
+    if policy.can(user, "referral.site_wide"):
         return qs
-    if user.role == Role.OFFICER:
+    if policy.can(user, "referral.submit") and user.role == Role.OFFICER:
         # Once prosecution is declined the arrest referral leaves the police's view
         # (docs/security.md, retention): list, detail and API answer as if it never was.
         return qs.filter(officer=user).exclude(case__hold__status=HoldStatus.DECLINED)

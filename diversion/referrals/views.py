@@ -1,7 +1,7 @@
 import base64
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import JsonResponse
@@ -12,21 +12,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from diversion import policy
 from diversion.accounts.models import Role
 from diversion.cases.models import Case
 from diversion.cases.selectors import cases_visible_to
 from diversion.lib.net import client_ip
 from diversion.referrals.forms import COMMON_SUBSTANCES, NEW_PERSON, SUBSTANCE_ROWS, ReferralForm
 from diversion.referrals.models import Decision, Referral
-from diversion.referrals.selectors import (
-    LIST_ROLES,
-    get_referral_for_user,
-    referrals_visible_to,
-)
+from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
 from diversion.referrals.services import referral_record_choice, referral_submit
 
-# Who may take a referral down: the officer on the street, and an administrator (for drills).
-INTAKE_ROLES = {Role.OFFICER, Role.ADMINISTRATOR}
 PAGE_SIZE = 50
 
 CRITERION_LABELS = {
@@ -59,8 +54,8 @@ def _is_htmx(request) -> bool:
 
 
 def _require_intake(user):
-    if user.role not in INTAKE_ROLES or user.site_id is None:
-        raise PermissionDenied(_("Only officers take referrals."))
+    # The officer on the street, and an administrator (for drills).
+    policy.require(user, "referral.submit", _("Only officers take referrals."))
 
 
 def criteria_rows(decision: Decision) -> list[dict]:
@@ -83,7 +78,7 @@ def _decision_context(request, referral: Referral, *, choice_error: str = "") ->
     decision = referral.decisions.select_related("made_by").order_by("-id").first()
     case = Case.objects.select_related("case_manager").filter(referral=referral).first()
     can_choose = (
-        request.user.role in INTAKE_ROLES and referral.accepted is None
+        policy.can(request.user, "referral.submit") and referral.accepted is None
         and decision is not None and decision.verdict == Decision.Verdict.ELIGIBLE
     )
     return {
@@ -105,8 +100,7 @@ def _form_context(form: ReferralForm) -> dict:
 @login_required
 @require_GET
 def referral_list(request):
-    if request.user.role not in LIST_ROLES:
-        raise PermissionDenied
+    policy.require(request.user, "referral.list")
     latest = Decision.objects.filter(referral=OuterRef("pk")).order_by("-id")
     referrals = (
         referrals_visible_to(user=request.user)

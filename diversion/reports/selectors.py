@@ -9,17 +9,14 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 
-from diversion.accounts.models import Role
+from diversion import policy
 from diversion.reports import anonymity, dataset, equity, operations, publish, recidivism
 from diversion.reports.suppression import suppress_max, suppress_table
-
-REPORT_ROLES = {Role.EVALUATOR, Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
 def get_report_site_for_user(user):
     """The access helper for reports: the user's own site, or 403 for other roles."""
-    if not getattr(user, "is_authenticated", False) or user.role not in REPORT_ROLES \
-            or user.site_id is None:
+    if not policy.can(user, "report.read"):
         raise PermissionDenied("Reports are for evaluators, supervisors and administrators.")
     return user.site
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from diversion.accounts.models import Role
+from diversion import policy
 from diversion.resources.models import (
     Location,
     Service,
@@ -18,8 +18,7 @@ EARTH_RADIUS_KM = 6371.0088
 
 # Staff who look services up for participants. Officers may too: a social contact often
 # starts with "where can I sleep tonight?". Evaluators have no use for the directory.
-DIRECTORY_ROLES = {Role.OFFICER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.OPS_TEAM,
-                   Role.PROSECUTOR, Role.ADMINISTRATOR}
+
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -38,7 +37,7 @@ class Hit:
 
 
 def can_use_directory(user) -> bool:
-    return bool(user.is_authenticated and user.site_id and user.role in DIRECTORY_ROLES)
+    return policy.can(user, "resource.search")
 
 
 def needs_for_site(*, site):

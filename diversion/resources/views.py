@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from diversion.accounts.models import Role
+from diversion import policy
 from diversion.cases.selectors import get_case_for_user
 from diversion.resources.models import Location, ServiceReferralStatus
 from diversion.resources.selectors import (
@@ -25,7 +25,7 @@ from diversion.resources.services import (
 )
 
 # Who may send a participant to a service: the people who carry cases.
-REFERRING_ROLES = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
+
 
 
 class SearchForm(forms.Form):
@@ -59,7 +59,7 @@ def directory_search(request):
                                text=d.get("q") or "", lat=d.get("lat"), lon=d.get("lon"))
     elif not form.is_bound:
         hits = services_search(site=request.user.site)
-    can_refer = case is not None and request.user.role in REFERRING_ROLES
+    can_refer = case is not None and policy.can(request.user, "resource.refer")
     return render(request, "resources/search.html", {
         "form": form, "hits": hits, "needs": needs_for_site(site=request.user.site),
         "case": case, "can_refer": can_refer,
@@ -73,7 +73,7 @@ class ReferForm(forms.Form):
 
 def _case_for_referring(request, case_id: int):
     case = get_case_for_user(request.user, case_id)
-    if request.user.role not in REFERRING_ROLES:
+    if not policy.can(request.user, "resource.refer"):
         raise PermissionDenied
     return case
 
@@ -127,7 +127,7 @@ def refer(request, case_id: int):
 @require_POST
 def referral_update(request, pk: int):
     referral = get_service_referral_for_user(request.user, pk)
-    if request.user.role not in REFERRING_ROLES:
+    if not policy.can(request.user, "resource.refer"):
         raise PermissionDenied
     version = request.POST.get("version", "")
     try:

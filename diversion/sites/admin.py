@@ -3,11 +3,16 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from diversion import eligibility
+from diversion.policy.admin import SiteScopedAdmin
 from diversion.sites.models import Agency, Site
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(SiteScopedAdmin):
+    """The administrator's own site: its time zone and rule sets; no other site."""
+
+    site_path = "pk"
+    may_add = may_delete = False
     list_display = ["slug", "name", "time_zone", "rule_set_site", "pinned_rule_set", "is_default"]
     readonly_fields = ["rule_sets_and_areas"]
 
@@ -32,6 +37,7 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "site"]
-    list_filter = ["site", "kind"]
+class AgencyAdmin(SiteScopedAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    exclude = ["site"]

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django_tasks import task
 
+from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.audit.services import audit_record
 from diversion.cases.models import OPEN_STATUSES, Case, ContactKind
@@ -54,8 +55,6 @@ ONE_OFF_MAX = 320                  # two SMS parts in plain letters
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO", "AYUDA"}
-_WRITERS = {Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
-_SUPERVISORS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
 # --- numbers, quiet hours, words -------------------------------------------------------------
@@ -113,7 +112,7 @@ def _date_words(moment: datetime, tz, language: str) -> tuple[str, str]:
 # --- consent ---------------------------------------------------------------------------------
 
 def _require_writer(case: Case, actor) -> None:
-    if actor.site_id != case.site_id or actor.role not in _WRITERS:
+    if actor.site_id != case.site_id or not policy.can(actor, "text.write"):
         raise PermissionDenied("You may not change this case.")
     if actor.role == Role.CASE_MANAGER and case.case_manager_id != actor.pk:
         raise PermissionDenied("Only the case's own case manager or a supervisor may do this.")
@@ -537,7 +536,7 @@ def _tell_about_reply(*, message: TextMessage, manager_id: int | None) -> None:
 def text_reply_place(*, message: TextMessage, case: Case, actor) -> TextMessage:
     """A supervisor places an unplaced reply on the case it belongs to: a case of someone
     who consented to texts at that number."""
-    if actor.role not in _SUPERVISORS or actor.site_id != message.site_id:
+    if not policy.can(actor, "text.supervise") or actor.site_id != message.site_id:
         raise PermissionDenied("Only a supervisor places replies.")
     message = TextMessage.objects.select_for_update().get(pk=message.pk)
     if message.direction != Direction.IN or message.case_id is not None:

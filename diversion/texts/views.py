@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,23 +13,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from diversion import policy
 from diversion.accounts.middleware import nul_allowed
 from diversion.accounts.models import Role
-from diversion.cases.selectors import WRITER_ROLES, cases_visible_to, get_case_for_user
+from diversion.cases.selectors import cases_visible_to, get_case_for_user
 from diversion.texts import services
 from diversion.texts.forms import AppointmentForm, ConsentForm, PlaceForm, SendForm
 from diversion.texts.models import Direction, MessageStatus, TextConsent, TextMessage
 from diversion.texts.providers import provider_get
 
 log = logging.getLogger(__name__)
-_SUPERVISORS = {Role.SUPERVISOR, Role.ADMINISTRATOR}
 
 
 def _case(request, pk):
     """The case, for those who work it: its case manager, supervisors and administrators
     (texts are the case's working record, not part of the summary others see)."""
     case = get_case_for_user(request.user, pk)
-    if request.user.role not in WRITER_ROLES:
+    if not policy.can(request.user, "text.write"):
         raise Http404("No such case.")
     return case
 
@@ -145,8 +145,7 @@ def appointment_cancel(request, pk: int, appt_pk: int):
 def supervisor(request):
     """The supervisors' daily list: texts that failed in the last day, and replies that
     could not be placed on one case for sure."""
-    if request.user.role not in _SUPERVISORS:
-        raise PermissionDenied
+    policy.require(request.user, "text.supervise")
     since = timezone.now() - timedelta(days=1)
     site = request.user.site_id
     failed = (TextMessage.objects.filter(site_id=site, status=MessageStatus.FAILED,
@@ -161,8 +160,7 @@ def supervisor(request):
 @login_required
 @require_POST
 def reply_place(request, msg_pk: int):
-    if request.user.role not in _SUPERVISORS:
-        raise PermissionDenied
+    policy.require(request.user, "text.supervise")
     message = get_object_or_404(TextMessage, pk=msg_pk, site_id=request.user.site_id)
     form = PlaceForm(request.POST)
     case = None

@@ -35,5 +35,6 @@ def test_widgets_render_the_same_through_jinja2(form_class, data, site):
     assert "<b>x</b>" not in fast
 
 
-def test_the_admin_s_widgets_fall_back_to_django_templates(admin_client):
-    assert admin_client.get("/admin/sites/agency/add/").status_code == 200
+def test_the_admin_s_widgets_fall_back_to_django_templates(client, personas):
+    client.force_login(personas["administrator"])
+    assert client.get("/admin/sites/agency/add/").status_code == 200

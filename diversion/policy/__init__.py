@@ -1,0 +1,121 @@
+"""Who may do what: the one place that names every capability and the roles that hold it.
+
+Every surface asks here (pages, htmx partials, the API, the admin, exports, PDFs, commands),
+never a role list of its own: `can(user, "case.write")`, `require(user, "hold.decide")`.
+What a capability lets a user *see* of one object (the whole record, a summary, initials, a
+count) is decided per object type in the modules beside this one (`people`, `holds`,
+`partners`, `admin`). The surface inventory test (diversion/policy/tests) walks every URL
+pattern, API operation, ModelAdmin and management command and fails if one does not ask the
+policy, or if a capability here and diversion/accounts/access_matrix.toml disagree.
+
+An object-level rule (a case manager changes only their own cases, a user sees only their
+own site) lives in the access helper of the object type (`get_case_for_user`, …), which asks
+for the capability first.
+"""
+
+import threading
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied
+
+from diversion.accounts.models import Role
+
+_OFFICER, _CM, _SUP, _DA, _OPS, _EVAL, _ADMIN = (
+    Role.OFFICER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.PROSECUTOR, Role.OPS_TEAM,
+    Role.EVALUATOR, Role.ADMINISTRATOR)
+
+# capability -> (roles that hold it, what it means). Read as a table: docs/security.md
+# prints it.
+CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
+    # referrals (police intake)
+    "referral.submit": (frozenset({_OFFICER, _ADMIN}),
+                        "take a referral down and record the person's choice"),
+    "referral.list": (frozenset({_OFFICER, _CM, _SUP, _DA, _OPS, _ADMIN}),
+                      "open the referral list (officers: their own referrals)"),
+    "referral.site_wide": (frozenset({_CM, _SUP, _OPS, _ADMIN}),
+                           "see every referral of the site, not only one's own"),
+    "referral.person_name": (frozenset({_OFFICER, _CM, _SUP, _ADMIN}),
+                             "see the full name of a referral's person (others: initials)"),
+    # people
+    "person.lookup": (frozenset({_CM, _SUP, _ADMIN}),
+                      "look people up by name across the site (API people list and detail)"),
+    "person.review_duplicates": (frozenset({_SUP, _ADMIN}),
+                                 "review and merge duplicate person records"),
+    # cases
+    "case.read": (frozenset({_CM, _SUP, _OPS, _ADMIN}),
+                  "read cases (case managers: their own; the Operations Team: summaries)"),
+    "case.site_wide": (frozenset({_SUP, _OPS, _ADMIN}), "see every case of the site"),
+    "case.write": (frozenset({_CM, _SUP, _ADMIN}),
+                   "change a case (case managers: their own cases only)"),
+    "case.assign": (frozenset({_SUP, _ADMIN}),
+                    "assign and reassign cases, keep caseloads and the on-call rota"),
+    "case.print": (frozenset({_CM, _SUP, _ADMIN}), "print a case's plan and consent form"),
+    # texts to participants: the case's working record, not part of any summary
+    "text.write": (frozenset({_CM, _SUP, _ADMIN}),
+                   "read and send a case's texts and appointments (case managers: their own)"),
+    "text.supervise": (frozenset({_SUP, _ADMIN}),
+                       "see failed texts and place replies that belong to no case"),
+    # prosecution holds
+    "hold.read": (frozenset({_DA, _SUP, _ADMIN}), "see the site's prosecution holds"),
+    "hold.decide": (frozenset({_DA}), "record the prosecutor's decision on a hold"),
+    # Operations Team
+    "ops.view": (frozenset({_OPS, _SUP, _DA, _ADMIN}),
+                 "read the Operations Team's meetings, agendas and readmission requests"),
+    "ops.decide": (frozenset({_OPS, _SUP, _ADMIN}),
+                   "record the Operations Team's decisions and meetings"),
+    "ops.notes": (frozenset({_OPS, _SUP, _ADMIN}),
+                  "read the team's free-text notes without the person's consent"),
+    "ops.social_contact": (frozenset({_OPS, _SUP, _ADMIN}),
+                           "see social-contact referrals (people never arrested) on the agenda"),
+    "readmission.da_decide": (frozenset({_DA}), "answer a readmission request as the DA"),
+    # service directory
+    "resource.search": (frozenset({_OFFICER, _CM, _SUP, _DA, _OPS, _ADMIN}),
+                        "search the service directory"),
+    "resource.refer": (frozenset({_CM, _SUP, _ADMIN}), "refer a participant to a service"),
+    # consent
+    "consent.manage": (frozenset({_CM, _SUP, _ADMIN}),
+                       "record, read and revoke consents; read the accounting of disclosures"),
+    # reports
+    "report.read": (frozenset({_EVAL, _SUP, _ADMIN}),
+                    "read the reports and download their tables, the PDF and the extract"),
+    # the Django admin
+    "admin.use": (frozenset({_ADMIN}), "use the Django admin, for one's own site only"),
+}
+
+# Roles an administrator may give in the admin or on the command line: every role; none
+# carries more than the administrator's own. Flags above a role (deployment_admin,
+# is_superuser) are never given by a site's administrator.
+GRANTABLE_ROLES = frozenset(Role.values)
+
+_seen = threading.local()
+
+
+def roles_with(capability: str) -> frozenset[str]:
+    return CAPABILITIES[capability][0]
+
+
+def can(user, capability: str) -> bool:
+    """True when USER (signed in, active, of a site) holds CAPABILITY."""
+    roles = CAPABILITIES[capability][0]  # KeyError: an unknown capability is a bug
+    asked = getattr(_seen, "asked", None)
+    if asked is not None:
+        asked.append(capability)
+    return bool(getattr(user, "is_authenticated", False) and user.is_active
+                and user.site_id and user.role in roles)
+
+
+def require(user, capability: str, message: str | None = None) -> None:
+    """PermissionDenied (403) unless USER holds CAPABILITY."""
+    if not can(user, capability):
+        raise PermissionDenied(message or "Your role does not give access to this.")
+
+
+@contextmanager
+def recording():
+    """For the surface inventory test: the capabilities asked for inside the block."""
+    previous = getattr(_seen, "asked", None)
+    _seen.asked = asked = []
+    try:
+        yield asked
+    finally:
+        _seen.asked = previous
