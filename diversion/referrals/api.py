@@ -119,10 +119,9 @@ DECISION_SCHEMA = {
 }
 PERSON_INPUT_SCHEMA = {
     "type": "object",
-    "description": "Either the id of a person already on record, or their name and date of "
-                   "birth (an exact match of both reuses that person's record).",
+    "description": "The person's name and date of birth (an exact match of both reuses that "
+                   "person's record). A person is never named by id: `id` is refused.",
     "properties": {
-        "id": {"type": "integer"},
         "given_name": {"type": "string", "maxLength": 100},
         "family_name": {"type": "string", "maxLength": 100},
         "date_of_birth": {"type": ["string", "null"], "format": "date"},
@@ -267,15 +266,14 @@ def _date_of_birth(person: dict) -> date | None:
 def _person(body: dict) -> tuple[int | None, PersonInput | None]:
     person = body.get("person")
     if person is None:
-        raise field_error("person", "is required: the person's name and date of birth, or the "
-                                    "id of a person on record")
+        raise field_error("person", "is required: the person's name and date of birth")
     if not isinstance(person, dict):
         raise field_error("person", "must be an object")
-    person_id = person.get("id")
-    if person_id is not None:
-        if type(person_id) is not int or not 1 <= person_id <= MAX_ID:
-            raise field_error("person.id", "must be the id (a positive integer) of a person")
-        return person_id, None
+    if "id" in person:
+        # People are found, not enumerated (docs/security.md): an officer names a person by
+        # their full name and date of birth, never by an id.
+        raise field_error("person.id", "is not accepted: give the person's full name and date "
+                                       "of birth; an exact match reuses their record")
     return None, PersonInput(
         given_name=_text(person, "given_name", required=True),
         family_name=_text(person, "family_name", required=True),

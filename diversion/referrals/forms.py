@@ -10,7 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from diversion.people.services import person_find_matches
+from diversion.policy.people import (
+    TooManyLookups,
+    officer_person_matches,
+    person_id_from_handle,
+)
 from diversion.referrals.models import Pathway
 from diversion.referrals.services import PersonInput
 
@@ -185,9 +189,12 @@ class ReferralForm(forms.Form):
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, site, now=None, **kwargs):
+    def __init__(self, *args, site, now=None, user=None, ip=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.site = site
+        # The officer: known people are looked up for them (and counted against them).
+        self.user, self.ip = user, ip
+        self.rate_limited = False
         self.now = now or timezone.now()
         self.fields["occurred_at"].tz = site.tz
         self.pathways = site_pathways(site=site, at=self.now)
@@ -268,23 +275,34 @@ class ReferralForm(forms.Form):
         given, family = data.get("given_name"), data.get("family_name")
         if not given or not family or "date_of_birth" in self.errors:
             return
-        self.matches = person_find_matches(site=self.site, given_name=given,
-                                           family_name=family,
-                                           date_of_birth=data.get("date_of_birth"))
-        choice = data.get("person_match") or ""
         data["person_id"] = None
+        if self.user is None:
+            return
+        # Found, not enumerated (diversion.policy.people): the full name and date of birth,
+        # answered with handles, audited and rate-limited.
+        try:
+            self.matches = officer_person_matches(user=self.user, given_name=given,
+                                                  family_name=family,
+                                                  date_of_birth=data.get("date_of_birth"),
+                                                  ip=self.ip)
+        except TooManyLookups:
+            self.rate_limited = True
+            self.add_error("person_match", _("Too many look-ups of known people: wait a few "
+                                             "minutes and try again."))
+            return
+        choice = data.get("person_match") or ""
         if choice == NEW_PERSON or (not choice and not self.matches):
             return
         if not choice:
             self.add_error("person_match", _("Someone with this name is already known: say "
                                              "whether it is the same person."))
             return
-        ids = {str(m.person.pk): m.person.pk for m in self.matches}
-        if choice not in ids:
+        chosen = person_id_from_handle(user=self.user, handle=choice)
+        if chosen is None or chosen not in {m.person_id for m in self.matches}:
             self.add_error("person_match", _("That person no longer matches the name and date "
                                              "of birth typed: choose again."))
             return
-        data["person_id"] = ids[choice]
+        data["person_id"] = chosen
 
     # -- output -----------------------------------------------------------------------------
 

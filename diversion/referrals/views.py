@@ -92,7 +92,7 @@ def _form_context(form: ReferralForm) -> dict:
     form.describe_errors()
     rows = [(form[f"substance_{i}"], form[f"grams_{i}"]) for i in range(1, SUBSTANCE_ROWS + 1)]
     return {"form": form, "substance_rows": rows, "substance_names": COMMON_SUBSTANCES,
-            "matches": form.matches, "new_person": NEW_PERSON,
+            "matches": form.matches, "new_person": NEW_PERSON, "typed": _typed_person(form),
             "person_choice": form.data.get("person_match", "") if form.is_bound else "",
             "match_errors": form.errors.get("person_match") if form.is_bound else None}
 
@@ -133,7 +133,7 @@ def referral_new(request):
     done = _already_submitted(request)
     if done is not None:
         return _submitted(request, done)
-    form = ReferralForm(request.POST, site=site)
+    form = ReferralForm(request.POST, site=site, user=request.user, ip=client_ip(request))
     if form.is_valid():
         try:
             referral = referral_submit(
@@ -194,14 +194,25 @@ def _submitted(request, referral: Referral):
 @login_required
 @require_GET
 def person_matches(request):
-    """The htmx partial that lists people already known under the name typed."""
+    """The htmx partial that says whether someone is already known under exactly the full
+    name and date of birth typed (diversion.policy.people): it shows what was typed, never
+    the stored record, and offers each match as an opaque handle."""
     _require_intake(request.user)
-    form = ReferralForm(request.GET, site=request.user.site)
-    form.is_valid()  # runs the match lookup when the name (and date of birth) are valid
+    form = ReferralForm(request.GET, site=request.user.site, user=request.user,
+                        ip=client_ip(request))
+    form.is_valid()  # runs the match lookup when the name and date of birth are valid
+    errors = form.errors.get("person_match")
     return render(request, "referrals/_person_matches.html", {
         "matches": form.matches, "new_person": NEW_PERSON,
         "person_choice": request.GET.get("person_match", ""),
-    })
+        "typed": _typed_person(form), "match_errors": errors,
+    }, status=429 if form.rate_limited else 200)
+
+
+def _typed_person(form) -> dict:
+    d = getattr(form, "cleaned_data", {}) or {}
+    return {"name": f"{d.get('given_name', '')} {d.get('family_name', '')}".strip(),
+            "date_of_birth": d.get("date_of_birth")}
 
 
 def _detail_context(request, referral: Referral, *, choice_error: str = "") -> dict:

@@ -104,7 +104,8 @@ def body_for(name, records, site, personas):
                               "%Y-%m-%dT%H:%M")},
         "cases:reassign": {"case_manager": cam.pk, "reason": "cover",
                            "version": records["spare"].version},
-        "cases:hold_decide": {"to_status": "referred", "reason": "x"},
+        # A running hold: the rule lets the prosecutor decline it early, never refer it.
+        "cases:hold_decide": {"to_status": "declined", "reason": "x"},
         "cases:deflection_step": {"step": "screening", "at": (now - timezone.timedelta(
             hours=1)).strftime("%Y-%m-%dT%H:%M")},
         "partners:decide_referral": {"kind": "note", "note": "x"},

@@ -110,10 +110,14 @@ def test_it_reuses_an_exact_match_of_a_person_on_record(api, site):
     assert Person.objects.count() == 1
 
 
-def test_it_takes_the_id_of_a_person_on_record(api, site):
+def test_it_refuses_the_id_of_a_person_on_record(api, site):
+    # People are found by full name and date of birth, never named by id (finding 2).
     known = testing.make_person(site=site)
-    out = api.post(URL, _body(person={"id": known.pk})).json()
-    assert out["person_id"] == known.pk
+    before = _rows()
+    response = api.post(URL, _body(person={"id": known.pk}))
+    assert response.status_code == 400
+    assert fields(response) == ["person.id"]
+    assert _rows() == before
 
 
 def test_it_refuses_the_id_of_a_person_at_another_site(api):

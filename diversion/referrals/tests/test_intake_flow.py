@@ -15,6 +15,7 @@ from diversion.cases.models import Case, HoldStatus, OnCallShift, ProsecutionHol
 from diversion.conftest import login
 from diversion.notifications.models import Notification
 from diversion.people.models import Person, ProtectionOrder
+from diversion.policy.people import match_handle
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.services import decision_remake, referral_submit
 from diversion.referrals.tests.intake import (  # noqa: F401  (frozen is a fixture)
@@ -297,7 +298,8 @@ def test_it_lists_possible_matches_as_the_officer_types(client, officer, site):
     html = client.get(reverse("referrals:person_matches"), {
         "given_name": "rowan", "family_name": "QUILLFEATHER", "date_of_birth": "1984-03-09",
     }, **HX).content.decode()
-    assert f'name="person_match" value="{known.pk}"' in html
+    assert 'name="person_match" value="' in html
+    assert f'value="{known.pk}"' not in html  # an opaque handle, never the id
     assert "same name and date of birth" in html
     assert "1991-05-05" not in html
     assert 'value="new"' in html
@@ -313,7 +315,8 @@ def test_it_reuses_the_person_the_officer_confirms(client, officer, site):
     login(client, officer)
     # Given and family names swapped: a possible match that only the officer can confirm.
     submit(client, given_name=known.family_name, family_name=known.given_name,
-           date_of_birth=known_alias_dob, person_match=str(known.pk))
+           date_of_birth=known_alias_dob,
+           person_match=match_handle(user=officer, person_id=known.pk))
     assert Person.objects.count() == 1
     assert Referral.objects.get().person == known
 
@@ -332,7 +335,8 @@ def test_it_finds_a_current_participant_whatever_the_officer_ticked(client, offi
     person = participant(site, officer)
     login(client, officer)
     html = submit(client, given_name=person.given_name, family_name=person.family_name,
-                  date_of_birth=person.date_of_birth.isoformat(), person_match=str(person.pk),
+                  date_of_birth=person.date_of_birth.isoformat(),
+                  person_match=match_handle(user=officer, person_id=person.pk),
                   lead_status="never").content.decode()
     referral = Referral.objects.order_by("-id").first()
     assert referral.person == person
@@ -349,7 +353,7 @@ def test_it_finds_a_no_contact_order_with_a_current_participant(client, officer,
     login(client, officer)
     html = submit(client, given_name=restrained.given_name, family_name=restrained.family_name,
                   date_of_birth=restrained.date_of_birth.isoformat(),
-                  person_match=str(restrained.pk),
+                  person_match=match_handle(user=officer, person_id=restrained.pk),
                   no_contact_order_with_participant="no").content.decode()
     assert results(html)["No-contact order"] == "Not met"
     assert ">Not eligible<" in html
