@@ -158,8 +158,10 @@ class Agenda:
     decisions: list[OpsDecision]
 
 
-def agenda_for(*, meeting: Meeting) -> Agenda:
-    """What the team looks at in MEETING, counted from the meeting's day in the site's zone."""
+def agenda_for(*, meeting: Meeting, social_contact: bool = True) -> Agenda:
+    """What the team looks at in MEETING, counted from the meeting's day in the site's zone.
+    Without SOCIAL_CONTACT (the prosecutor: policy `ops.social_contact`) referrals of people
+    never arrested, and the decisions on them, are left out."""
     tz = meeting.site.tz
     start = datetime.combine(meeting.held_on, time.min, tzinfo=tz)
     until = datetime.combine(meeting.held_on + timedelta(days=1), time.min, tzinfo=tz)
@@ -168,6 +170,8 @@ def agenda_for(*, meeting: Meeting) -> Agenda:
     since = (datetime.combine(previous.held_on + timedelta(days=1), time.min, tzinfo=tz)
              if previous else start - FIRST_MEETING_LOOKBACK)
     referrals = Referral.objects.filter(site_id=meeting.site_id)
+    if not social_contact:
+        referrals = referrals.exclude(pathway="social_contact")
     new_referrals = _referral_rows(referrals.filter(created_at__gte=since,
                                                     created_at__lt=until)
                                    .order_by("created_at", "pk"))
@@ -185,8 +189,12 @@ def agenda_for(*, meeting: Meeting) -> Agenda:
         Readmission.objects.filter(site_id=meeting.site_id)
         .filter(Q(status=ReadmissionStatus.AWAITING_DA) | Q(da_decided_at__gte=since))
         .select_related("recommendation", "da").order_by("created_at", "pk"))
-    decisions = list(meeting.decisions.select_related("decided_by", "screening_decision")
-                     .order_by("created_at", "pk"))
+    decisions = meeting.decisions.select_related("decided_by", "screening_decision",
+                                                 "referral", "case")
+    if not social_contact:
+        decisions = decisions.exclude(referral__pathway="social_contact").exclude(
+            case__referral__pathway="social_contact")
+    decisions = list(decisions.order_by("created_at", "pk"))
     return Agenda(meeting=meeting, since=since, until=until, new_referrals=new_referrals,
                   needs_review=needs_review, holds_due=case_summaries(holds, hold_due=True),
                   no_contact=case_summaries(no_contact), readmissions=readmissions,

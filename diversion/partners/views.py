@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.cases.models import Case
+from diversion.consent.models import NOTICE_2_32
 from diversion.partners.models import Meeting, OpsDecisionKind
 from diversion.partners.selectors import (
     agenda_for,
@@ -24,6 +25,7 @@ from diversion.partners.services import (
     ops_decision_record,
     readmission_da_decide,
 )
+from diversion.policy.partners import notes_visible_to
 
 
 def _errors_to_form(form: forms.Form, exc: ValidationError) -> None:
@@ -73,10 +75,16 @@ def meeting_list(request):
 @login_required
 def meeting_detail(request, pk: int):
     meeting = get_meeting_for_user(request.user, pk)
-    agenda = agenda_for(meeting=meeting)
+    agenda = agenda_for(meeting=meeting,
+                        social_contact=policy.can(request.user, "ops.social_contact"))
+    # The team's free-text notes leave the team only under consent, logged here.
+    shown = notes_visible_to(request.user, [
+        (d.pk, d.referral.person_id if d.referral_id else d.case.person_id)
+        for d in agenda.decisions if d.note], what=f"meeting #{meeting.pk}")
     return render(request, "partners/meeting.html", {
         "meeting": meeting, "agenda": agenda, "attendees": meeting.attendees.all(),
-        "can_decide": policy.can(request.user, "ops.decide"),
+        "can_decide": policy.can(request.user, "ops.decide"), "notes_shown": shown,
+        "notice": NOTICE_2_32,
     })
 
 
@@ -173,6 +181,12 @@ def readmission_detail(request, pk: int):
     summary = None
     if readmission.case_id:
         summary = get_case_summary_for_user(request.user, readmission.case_id)
+    person_id = (readmission.referral.person_id if readmission.referral_id
+                 else readmission.case.person_id if readmission.case_id else None)
+    note_shown = bool(readmission.recommendation.note) and bool(notes_visible_to(
+        request.user, [(readmission.pk, person_id)],
+        what=f"readmission request #{readmission.pk}"))
     return render(request, "partners/readmission.html", {
         "readmission": readmission, "form": form, "is_da": is_da, "case": summary,
+        "note_shown": note_shown, "notice": NOTICE_2_32,
     }, status=400 if form.errors else 200)

@@ -17,6 +17,7 @@ from diversion.accounts.models import Role
 from diversion.cases.models import Case
 from diversion.cases.selectors import cases_visible_to
 from diversion.lib.net import client_ip
+from diversion.policy.partners import person_names_for
 from diversion.referrals.forms import COMMON_SUBSTANCES, NEW_PERSON, SUBSTANCE_ROWS, ReferralForm
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
@@ -112,8 +113,10 @@ def referral_list(request):
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(Decision.Verdict.choices)
     rows = list(page.object_list)
+    names = person_names_for(request.user, {r.person for r in rows}, what="referral list")
     for row in rows:
         row.verdict_label = labels.get(row.verdict, "")
+        row.person_name = names[row.person_id]
     return render(request, "referrals/list.html", {
         "page": page, "rows": rows,
         "own_only": request.user.role == Role.OFFICER,
@@ -223,6 +226,9 @@ def _detail_context(request, referral: Referral, *, choice_error: str = "") -> d
         "history": [{"decision": d, "criteria": criteria_rows(d),
                      "superseded": d.pk in superseded} for d in decisions],
         "visible_case": cases_visible_to(user=request.user).filter(referral=referral).first(),
+        # The Operations Team: initials, or the name under a consent, logged as disclosed.
+        "person_name": person_names_for(request.user, [referral.person],
+                                        what=f"referral #{referral.pk}")[referral.person_id],
     })
     return context
 
