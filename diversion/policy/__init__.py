@@ -82,6 +82,30 @@ CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
     "admin.use": (frozenset({_ADMIN}), "use the Django admin, for one's own site only"),
 }
 
+# The management commands: run on the server by its operator (the service account, outside
+# the roles; docs/security.md puts a compromised server account out of scope). Each says what
+# it reaches; the surface inventory test fails on a command not listed here.
+COMMANDS: dict[str, str] = {
+    "audit": "verify and checkpoint the audit chain (no record is printed)",
+    "backup": "write an encrypted copy of the database for the operator",
+    "consent": "print a person's accounting of disclosures (§2.25) for the operator to hand over",
+    "demo": "load the synthetic demo data set (refused in production by the deploy checks)",
+    "evaluate": "compute the evaluation's de-identified, suppressed figures",
+    "import": "import county arrest and program records into the reports app",
+    "people": "find and flag duplicate people for a supervisor's review (nothing merged)",
+    "report": "compute and write the aggregate reports (counted and suppressed)",
+    "resources": "import and export the service directory (Open Referral HSDS; no person)",
+    "restore": "restore a backup (the drill), then verify the audit chain",
+    "run": "run the development server",
+    "screen": "screen referrals from a file against a rule set (nothing stored)",
+    "serve": "serve the application (every request then goes through the pages and the API)",
+    "synth": "build a synthetic county for benchmarks (no real person)",
+    "tick": "run the scheduled jobs (hold deadlines, reminders, retention) through the services",
+    "token": "create, list and revoke API tokens (the only way to make one)",
+    "user": "create users and set the deployment-administrator flag (never in the admin)",
+    "worker": "drain the task queue (email and slow work)",
+}
+
 # Roles an administrator may give in the admin or on the command line: every role; none
 # carries more than the administrator's own. Flags above a role (deployment_admin,
 # is_superuser) are never given by a site's administrator.
@@ -97,11 +121,12 @@ def roles_with(capability: str) -> frozenset[str]:
 def can(user, capability: str) -> bool:
     """True when USER (signed in, active, of a site) holds CAPABILITY."""
     roles = CAPABILITIES[capability][0]  # KeyError: an unknown capability is a bug
+    answer = bool(getattr(user, "is_authenticated", False) and user.is_active
+                  and user.site_id and user.role in roles)
     asked = getattr(_seen, "asked", None)
     if asked is not None:
-        asked.append(capability)
-    return bool(getattr(user, "is_authenticated", False) and user.is_active
-                and user.site_id and user.role in roles)
+        asked.append((capability, answer))
+    return answer
 
 
 def require(user, capability: str, message: str | None = None) -> None:
@@ -112,7 +137,7 @@ def require(user, capability: str, message: str | None = None) -> None:
 
 @contextmanager
 def recording():
-    """For the surface inventory test: the capabilities asked for inside the block."""
+    """For the surface inventory test: the (capability, answer) pairs asked inside the block."""
     previous = getattr(_seen, "asked", None)
     _seen.asked = asked = []
     try:
