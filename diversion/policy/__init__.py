@@ -98,6 +98,7 @@ COMMANDS: dict[str, str] = {
     "restore": "restore a backup (the drill), then verify the audit chain",
     "run": "run the development server",
     "screen": "screen referrals from a file against a rule set (nothing stored)",
+    "simulate": "re-screen past referrals and arrests under a proposed rule set (counts only)",
     "serve": "serve the application (every request then goes through the pages and the API)",
     "synth": "build a synthetic county for benchmarks (no real person)",
     "tick": "run the scheduled jobs (hold deadlines, reminders, retention) through the services",

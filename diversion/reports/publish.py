@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from diversion import policy
 from diversion.reports.suppression import Suppressed, suppress_max, suppress_table
 
 # report kind -> its tables that are internal management figures, not suppressed, shown only
@@ -35,11 +36,9 @@ INTERNAL = {"operations": {"caseloads"}}
 
 
 def may_see_internal(user) -> bool:
-    """Supervisors and administrators open the case records these tables count (the
-    Caseloads page, the cases); evaluators see de-identified figures only."""
-    from diversion.accounts.models import Role
-
-    return getattr(user, "role", None) in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+    """Whoever opens the Caseloads page (the policy's case.assign) sees the table it shows;
+    evaluators see de-identified figures only."""
+    return policy.can(user, "case.assign")
 
 
 def for_user(user, kind: str, report: dict) -> dict:
