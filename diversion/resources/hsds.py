@@ -1,57 +1,72 @@
-"""Reading and writing Open Referral HSDS 3.0, in its JSON form and its CSV (tabular) form.
+"""Reading and writing Open Referral HSDS 3.0: its JSON form and its tabular (CSV) form.
 
-Both forms are turned into one intermediate shape, a *bundle*: for each table the list of
-its rows, each row a dict keyed by HSDS field names. Reading never touches the database;
-`diversion.resources.services.hsds_import` validates a whole bundle and stores it in one
-transaction, so a file with one bad row stores nothing.
+What is read is validated against the official schemas shipped in `hsds_schema/` (the
+compiled JSON schemas with `jsonschema`, the Data Package with `frictionless`): a file is
+refused only for what they refuse, with every problem listed at once in their words.
 
-JSON form: the HSDS 3.0 API's paginated service list (`{"contents": [service, ...]}`, each
-service nesting its organization, phones, attributes with their taxonomy term, and
-service_at_locations with their location, its addresses and phones). A bare list of services
-or a single service object is read too. An organisation or location with no service cannot
-appear in this form; the CSV form carries everything.
+Both forms are turned into one shape, a *bundle*: for each of the six HSDS objects the
+directory keeps (organization, service, location, service_at_location, taxonomy_term,
+taxonomy) the records by id. A record is the object exactly as read, except that an object
+of another of those six kinds nested in it is replaced by a stub `{"id": ...}`; the link it
+stood for is kept in `Entity.links`. Everything else (phones, schedules, contacts,
+languages, funding, programs, attributes, metadata, ...) stays in the record as it came,
+so that export gives back what was imported. Export composes the six kinds again into the
+shape each official schema describes. Reading never touches the database.
 """
 
+import copy
 import csv
 import io
 import json
+import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-# Table name -> (CSV file name, fields in file order). Only fields the directory keeps.
-TABLES: dict[str, tuple[str, list[str]]] = {
-    "organization": ("organizations.csv",
-                     ["id", "name", "alternate_name", "description", "email", "website"]),
-    "taxonomy_term": ("taxonomy_terms.csv",
-                      ["id", "code", "name", "description", "taxonomy"]),
-    "service": ("services.csv",
-                ["id", "organization_id", "name", "alternate_name", "description", "url",
-                 "email", "status", "application_process", "fees_description",
-                 "eligibility_description"]),
-    "attribute": ("attributes.csv",
-                  ["id", "link_id", "taxonomy_term_id", "link_type", "link_entity", "value",
-                   "label"]),
-    "location": ("locations.csv",
-                 ["id", "location_type", "url", "organization_id", "name", "alternate_name",
-                  "description", "transportation", "latitude", "longitude"]),
-    "service_at_location": ("service_at_location.csv",
-                            ["id", "service_id", "location_id", "description"]),
-    "address": ("addresses.csv",
-                ["id", "location_id", "attention", "address_1", "address_2", "city", "region",
-                 "state_province", "postal_code", "country", "address_type"]),
-    "phone": ("phones.csv",
-              ["id", "location_id", "service_id", "organization_id", "service_at_location_id",
-               "number", "extension", "type", "description"]),
-}
+SCHEMA_DIR = Path(__file__).resolve().parent / "hsds_schema"
+SCHEMA_BASE = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
+
 # Limits on what an import reads, so that a zip bomb or a huge file is refused with a clear
 # message before it can exhaust memory (a 763 KB zip once unpacked to 300 MB).
 MAX_FILE_BYTES = 100_000_000  # the .zip or .json file as given
 MAX_MEMBERS = 100  # files in a zip (HSDS has 22 tables and a datapackage.json)
 MAX_UNPACKED_BYTES = 200_000_000  # all the zip's .csv and .json members, unpacked
-NUMBER_FIELDS = {("location", "latitude"), ("location", "longitude")}
-# Attribute columns the directory does not keep but writes, for a valid HSDS row.
-ATTRIBUTE_LINK_TYPE = "service_category"
+
+# The six kinds the directory keeps as rows, in the order they are stored.
+KINDS = ["taxonomy", "organization", "location", "taxonomy_term", "service",
+         "service_at_location"]
+# The schema an object of each kind is validated against.
+SCHEMAS = {
+    "service": "compiled/service.json",
+    "organization": "compiled/organization.json",
+    "service_at_location": "compiled/service_at_location.json",
+    "location": "location.json",
+    "taxonomy_term": "taxonomy_term.json",
+    "taxonomy": "taxonomy.json",
+}
+# kind -> {key of a nested object of another kind: (its kind, is it a list, the link)}.
+# The link says which entity carries the reference: ("child", "organization") means the
+# nested object links to its parent as `organization`; ("parent", "organization") means the
+# parent links to the nested object.
+NESTED = {
+    "service": {"organization": ("organization", False, ("parent", "organization")),
+                "service_at_locations": ("service_at_location", True, ("child", "service"))},
+    "organization": {"locations": ("location", True, ("child", "organization")),
+                     "services": ("service", True, ("child", "organization"))},
+    "service_at_location": {"location": ("location", False, ("parent", "location")),
+                            "service": ("service", False, ("parent", "service"))},
+    "location": {}, "taxonomy_term": {}, "taxonomy": {},
+}
+# Links of each kind: name -> (target kind, the record's own reference field).
+LINKS = {
+    "service": {"organization": ("organization", "organization_id")},
+    "location": {"organization": ("organization", "organization_id")},
+    "service_at_location": {"service": ("service", "service_id"),
+                            "location": ("location", "location_id")},
+    "taxonomy_term": {"taxonomy": ("taxonomy", "taxonomy_id")},
+    "organization": {}, "taxonomy": {},
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,8 @@ class HsdsError:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.field}: {self.message}" if self.field else \
+            f"{where}: {self.message}"
 
 
 class HsdsInvalid(Exception):
@@ -75,26 +91,104 @@ class HsdsInvalid(Exception):
 
 
 @dataclass
-class Row:
-    """A row of a bundle with where it came from (for error messages)."""
-
-    table: str
-    values: dict
-    file: str
-    line: int | None = None
-    path: str = ""  # JSON: where the object sits, e.g. "contents[2].organization."
-
-    def error(self, field: str, message: str) -> HsdsError:
-        return HsdsError(self.file, self.line, f"{self.path}{field}", message)
+class Entity:
+    kind: str
+    id: str
+    record: dict
+    links: dict[str, str | None] = field(default_factory=dict)
 
 
-def empty_bundle() -> dict[str, list[Row]]:
-    return {table: [] for table in TABLES}
+@dataclass
+class Bundle:
+    """What a file holds: entities of the six kinds by id, the tabular rows that hang off
+    nothing the file or the directory holds (kept as they are), and warnings."""
+
+    entities: dict[str, dict[str, Entity]] = field(
+        default_factory=lambda: {k: {} for k in KINDS})
+    loose: list[tuple[str, dict]] = field(default_factory=list)  # (table, row)
+    warnings: list[HsdsError] = field(default_factory=list)
+    tabular: bool = False  # read from CSV (frictionless has checked the references)
+
+    def add(self, entity: Entity, *, file: str, where: str) -> None:
+        held = self.entities[entity.kind].get(entity.id)
+        if held is not None and held.record != entity.record:
+            self.warnings.append(HsdsError(file, None, where, (
+                f"{entity.kind} {entity.id!r} appears again with different values; the "
+                "last one is kept")))
+        if held is not None:
+            for name, target in held.links.items():
+                entity.links.setdefault(name, target)
+            for name, target in list(entity.links.items()):
+                if target is None and held.links.get(name):
+                    entity.links[name] = held.links[name]
+        self.entities[entity.kind][entity.id] = entity
+
+
+# --- the official schemas -----------------------------------------------------------------
+
+@cache
+def _registry():
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    resources = []
+    for path in [*SCHEMA_DIR.glob("*.json"), *SCHEMA_DIR.glob("compiled/*.json")]:
+        if path.name == "datapackage.json":
+            continue
+        uri = SCHEMA_BASE + str(path.relative_to(SCHEMA_DIR))
+        resources.append((uri, Resource.from_contents(json.loads(path.read_text()),
+                                                      default_specification=DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+def schema_uri(kind: str) -> str:
+    return SCHEMA_BASE + SCHEMAS[kind]
+
+
+@cache
+def validator(kind: str):
+    """A jsonschema validator for KIND's official schema, formats (uuid, email) checked."""
+    from jsonschema import Draft202012Validator
+
+    # Referring to the schema by its address makes its own relative references resolve.
+    return Draft202012Validator({"$ref": schema_uri(kind)}, registry=_registry(),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _path(prefix: str, parts) -> str:
+    out = prefix
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def schema_errors(kind: str, obj, *, file: str, where: str) -> list[HsdsError]:
+    """Every way OBJ breaks KIND's official schema, in the schema's words."""
+    errors = []
+    for e in sorted(validator(kind).iter_errors(obj), key=lambda e: list(map(str, e.path))):
+        errors.append(HsdsError(file, None, _path(where, e.absolute_path) or "(object)",
+                                e.message))
+    return errors
+
+
+@cache
+def datapackage() -> dict:
+    return json.loads((SCHEMA_DIR / "datapackage.json").read_text())
+
+
+@cache
+def tables() -> dict[str, dict]:
+    """Tabular form: table name -> its Data Package resource (path, schema)."""
+    return {r["name"]: r for r in datapackage()["resources"]}
+
+
+def table_fields(table: str) -> list[str]:
+    return [f["name"] for f in tables()[table]["schema"]["fields"]]
 
 
 # --- reading ------------------------------------------------------------------------------
 
-def read(path: Path) -> dict[str, list[Row]]:
+def read(path: Path, *, kind: str | None = None) -> Bundle:
     """Read PATH: a directory of CSV files, a .zip of them, or a .json file."""
     path = Path(path)
     if path.is_dir():
@@ -103,15 +197,14 @@ def read(path: Path) -> dict[str, list[Row]]:
         if size > MAX_UNPACKED_BYTES:
             raise _too_big(path.name, f"the CSV files come to {_mb(size)}; the limit is "
                                       f"{_mb(MAX_UNPACKED_BYTES)}")
-        files = {p.name: p.read_bytes() for p in csvs}
-        return read_csv_files(files)
+        return read_csv_files({p.name: p.read_bytes() for p in csvs})
     if not path.exists():
         raise HsdsInvalid([HsdsError(str(path), None, "path", "no such file or directory")])
     _check_size(path)
     if path.suffix.lower() == ".zip":
         return read_csv_files(read_zip(path))
     if path.suffix.lower() == ".json":
-        return read_json(path.read_bytes(), file=path.name)
+        return read_json(path.read_bytes(), file=path.name, kind=kind)
     raise HsdsInvalid([HsdsError(path.name, None, "path",
                                  "give a directory or .zip of HSDS CSV files, or a .json file")])
 
@@ -169,258 +262,459 @@ def read_zip(path: Path) -> dict[str, bytes]:
     return files
 
 
-def read_csv_files(files: dict[str, bytes]) -> dict[str, list[Row]]:
-    bundle = empty_bundle()
-    errors: list[HsdsError] = []
-    known = {name: table for table, (name, _) in TABLES.items()}
-    if not any(name in known for name in files):
-        raise HsdsInvalid([HsdsError("(package)", None, "files",
-                                     "none of the HSDS files found; expected "
-                                     + ", ".join(sorted(known)))])
-    for name, data in sorted(files.items()):
-        table = known.get(name)
-        if table is None:
-            continue  # other HSDS tables (schedules, contacts…) are not kept
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            errors.append(HsdsError(name, None, "file", "not UTF-8 text"))
-            continue
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if reader.fieldnames is None:
-            continue
-        if "id" not in reader.fieldnames:
-            errors.append(HsdsError(name, 1, "id", "the header has no 'id' column"))
-            continue
-        fields = TABLES[table][1]
-        start = 2
-        for raw in reader:
-            values = {f: (raw.get(f) or "").strip() for f in fields}
-            for f in fields:
-                if (table, f) in NUMBER_FIELDS:
-                    values[f] = values[f] or None
-            bundle[table].append(Row(table, values, name, start))
-            start = reader.line_num + 1
-    if errors:
-        raise HsdsInvalid(errors)
-    return bundle
+def guess_kind(obj) -> str:
+    """Which of the six kinds a JSON object is, from the properties only it has."""
+    if not isinstance(obj, dict):
+        return "service"
+    keys = set(obj)
+    if "status" in keys or keys & {"service_at_locations", "service_areas", "cost_options",
+                                   "required_documents", "program", "eligibility_description"}:
+        return "service"
+    if "location_type" in keys or keys & {"addresses", "accessibility", "latitude"}:
+        return "location"
+    if keys & {"service_id", "location_id"} or {"location", "service"} & keys:
+        return "service_at_location"
+    if keys & {"code", "parent_id", "taxonomy", "taxonomy_detail", "term_uri", "taxonomy_id"}:
+        return "taxonomy_term"
+    if keys & {"services", "locations", "tax_status", "tax_id", "year_incorporated",
+               "legal_status", "logo", "organization_identifiers", "programs", "website",
+               "parent_organization_id", "funding", "contacts", "phones"}:
+        return "organization"
+    if keys & {"version", "uri"}:
+        return "taxonomy"
+    return "organization"
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def read_json(data: bytes, *, file: str) -> dict[str, list[Row]]:
+def read_json(data: bytes, *, file: str, kind: str | None = None) -> Bundle:
+    """An HSDS JSON document: one object of any of the six kinds (service, organization,
+    location, service_at_location, taxonomy_term, taxonomy), a list of them, or an API page
+    (`{"contents": [...], ...}`). Validated against the official schema of its kind."""
     try:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise HsdsInvalid([HsdsError(file, line, "file", f"not valid JSON ({exc})")])
-    if isinstance(doc, dict) and "contents" in doc:
-        services, prefix = doc["contents"], "contents"
+    if isinstance(doc, dict) and isinstance(doc.get("contents"), list):
+        items, prefix = doc["contents"], "contents"
     elif isinstance(doc, list):
-        services, prefix = doc, ""
+        items, prefix = doc, ""
     elif isinstance(doc, dict):
-        services, prefix = [doc], ""
+        items, prefix = [doc], None
     else:
-        services, prefix = None, ""
-    if not isinstance(services, list):
-        raise HsdsInvalid([HsdsError(file, None, prefix or "file",
-                                     "expected a list of HSDS service objects")])
-    bundle = empty_bundle()
+        raise HsdsInvalid([HsdsError(file, None, "file", "expected an HSDS object, a list "
+                                     "of them, or a page with 'contents'")])
+    if kind is not None and kind not in SCHEMAS:
+        raise HsdsInvalid([HsdsError(file, None, "kind", f"{kind!r} is not one of "
+                                     + ", ".join(sorted(SCHEMAS)))])
+    bundle = Bundle()
     errors: list[HsdsError] = []
-
-    def add(table: str, obj, path: str, **parents) -> dict | None:
+    for i, obj in enumerate(items):
+        where = "" if prefix is None else f"{prefix}[{i}]"
+        k = kind or guess_kind(obj)
         if not isinstance(obj, dict):
-            errors.append(HsdsError(file, None, path.rstrip("."), "expected an object"))
-            return None
-        fields = TABLES[table][1]
-        values = {}
-        for f in fields:
-            v = obj.get(f)
-            if (table, f) in NUMBER_FIELDS:
-                values[f] = v
-            elif isinstance(v, dict | list):
-                errors.append(HsdsError(file, None, f"{path}{f}", "expected text"))
-                values[f] = ""
-            else:
-                values[f] = _text(v)
-        for key, parent_id in parents.items():
-            if not values.get(key):
-                values[key] = parent_id
-        bundle[table].append(Row(table, values, file, None, path))
-        return values
-
-    def items(obj: dict, key: str, path: str):
-        value = obj.get(key) or []
-        if not isinstance(value, list):
-            errors.append(HsdsError(file, None, f"{path}{key}", "expected a list"))
-            return []
-        return [(item, f"{path}{key}[{i}].") for i, item in enumerate(value)]
-
-    for i, svc in enumerate(services):
-        spath = f"{prefix}[{i}]." if prefix else f"[{i}]."
-        if not isinstance(svc, dict):
-            errors.append(HsdsError(file, None, spath.rstrip("."), "expected an object"))
+            errors.append(HsdsError(file, None, where or "(object)", "expected an object"))
             continue
-        org = svc.get("organization")
-        org_id = ""
-        if org is not None:
-            org_values = add("organization", org, f"{spath}organization.")
-            if org_values:
-                org_id = org_values["id"]
-                for phone, ppath in items(org, "phones", f"{spath}organization."):
-                    add("phone", phone, ppath, organization_id=org_id)
-        service = add("service", svc, spath, organization_id=org_id)
-        if service is None:
+        found = schema_errors(k, obj, file=file, where=where)
+        if found:
+            errors.extend(found)
             continue
-        sid = service["id"]
-        for phone, ppath in items(svc, "phones", spath):
-            add("phone", phone, ppath, service_id=sid)
-        for attr, apath in items(svc, "attributes", spath):
-            term = attr.get("taxonomy_term") if isinstance(attr, dict) else None
-            term_id = ""
-            if term is not None:
-                term_values = add("taxonomy_term", term, f"{apath}taxonomy_term.")
-                term_id = term_values["id"] if term_values else ""
-            add("attribute", attr, apath, link_id=sid, link_entity="service",
-                taxonomy_term_id=term_id)
-        for sal, lpath in items(svc, "service_at_locations", spath):
-            loc = sal.get("location") if isinstance(sal, dict) else None
-            loc_id = ""
-            if loc is not None:
-                loc_values = add("location", loc, f"{lpath}location.")
-                if loc_values:
-                    loc_id = loc_values["id"]
-                    for addr, apath in items(loc, "addresses", f"{lpath}location."):
-                        add("address", addr, apath, location_id=loc_id)
-                    for phone, ppath in items(loc, "phones", f"{lpath}location."):
-                        add("phone", phone, ppath, location_id=loc_id)
-            sal_values = add("service_at_location", sal, lpath, service_id=sid,
-                             location_id=loc_id)
-            if sal_values:
-                for phone, ppath in items(sal, "phones", lpath):
-                    add("phone", phone, ppath, service_at_location_id=sal_values["id"])
-    if errors:
-        raise HsdsInvalid(errors)
-    # The same organisation, location or term nested under several services is one row.
-    for table, rows in bundle.items():
-        seen: dict[str, Row] = {}
-        kept = []
-        for row in rows:
-            rid = row.values.get("id")
-            first = seen.get(rid) if rid else None
-            if first is None:
-                if rid:
-                    seen[rid] = row
-                kept.append(row)
-            elif first.values != row.values:
-                errors.append(row.error("id", f"{rid!r} appears twice with different values"))
-        bundle[table] = kept
+        split(bundle, k, obj, file=file, where=where)
     if errors:
         raise HsdsInvalid(errors)
     return bundle
 
 
+def split(bundle: Bundle, kind: str, obj: dict, *, file: str, where: str,
+          links: dict | None = None) -> str:
+    """Add OBJ (valid) and the objects of the six kinds nested in it to BUNDLE."""
+    record = copy.copy(obj)
+    entity_links = dict(links or {})
+    for name, (_target, ref) in LINKS[kind].items():
+        if record.get(ref) and name not in entity_links:
+            entity_links[name] = record[ref]
+    for key, (child_kind, many, (side, link)) in NESTED[kind].items():
+        if key not in record or record[key] is None:
+            continue
+        children = record[key] if many else [record[key]]
+        stubs = []
+        for j, child in enumerate(children):
+            cwhere = f"{where}.{key}[{j}]" if many else f"{where}.{key}"
+            child_links = {link: obj["id"]} if side == "child" else {}
+            cid = split(bundle, child_kind, child, file=file, where=cwhere.lstrip("."),
+                        links=child_links)
+            if side == "parent":
+                entity_links[link] = cid
+            stubs.append({"id": cid})
+        record[key] = stubs if many else stubs[0]
+    for j, attr in enumerate(record.get("attributes") or []):
+        term = attr.get("taxonomy_term") if isinstance(attr, dict) else None
+        if isinstance(term, dict) and term.get("id"):
+            split(bundle, "taxonomy_term", term, file=file,
+                  where=f"{where}.attributes[{j}].taxonomy_term".lstrip("."))
+    if kind == "taxonomy_term" and isinstance(record.get("taxonomy_detail"), dict):
+        detail = record["taxonomy_detail"]
+        if detail.get("id"):
+            split(bundle, "taxonomy", detail, file=file,
+                  where=f"{where}.taxonomy_detail".lstrip("."))
+            entity_links.setdefault("taxonomy", detail["id"])
+    bundle.add(Entity(kind, obj["id"], record, entity_links), file=file, where=where)
+    return obj["id"]
+
+
+# --- the tabular form ---------------------------------------------------------------------
+
+# Tables nested in the JSON form inside their parent: table -> the parent's key for them.
+CHILD_KEYS = {
+    "phone": "phones", "contact": "contacts", "schedule": "schedules",
+    "language": "languages", "address": "addresses", "accessibility": "accessibility",
+    "service_area": "service_areas", "funding": "funding", "cost_option": "cost_options",
+    "required_document": "required_documents", "program": "programs",
+    "organization_identifier": "organization_identifiers", "attribute": "attributes",
+    "metadata": "metadata",
+}
+# Tables whose rows hang off any row: (its id column, its table column).
+ANY_PARENT = {"attribute": ("link_id", None), "metadata": ("resource_id", "resource_type")}
+# Nesting order: a table's rows are attached to their parents before the parents are.
+ATTACH_ORDER = ["attribute", "metadata", "language", "phone", "contact", "accessibility",
+                "address", "schedule", "service_area", "funding", "cost_option",
+                "required_document", "organization_identifier", "program"]
+# The tabular form's tables of the six kinds.
+KIND_TABLES = {k: k for k in KINDS}
+
+
+def _cell(value: str, ftype: str):
+    """A CSV cell as the JSON form's value (the text kept as it is, numbers as numbers)."""
+    if ftype == "integer":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if ftype == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value and "e" not in \
+            value.lower() else number
+    if ftype == "boolean":
+        return {"true": True, "false": False}.get(value.lower(), value)
+    if ftype in ("object", "array"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _frictionless_errors(files: dict[str, bytes], present: dict[str, str]):
+    """Validate the files present against the official Data Package (frictionless, its
+    default mode). Returns (errors, warnings): a row that refers to an id the package does
+    not hold (a foreign key) is a warning, since the official example itself has four."""
+    from frictionless import Package, system
+
+    errors: list[HsdsError] = []
+    warnings: list[HsdsError] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in files.items():
+            if name in present.values():
+                (Path(tmp) / name).write_bytes(data)
+        descriptor = copy.deepcopy(datapackage())
+        descriptor["resources"] = [r for r in descriptor["resources"]
+                                   if r["name"] in present]
+        kept = {r["name"] for r in descriptor["resources"]}
+        for r in descriptor["resources"]:
+            r["schema"]["foreignKeys"] = [
+                fk for fk in r["schema"].get("foreignKeys", [])
+                if fk["reference"]["resource"] in kept or fk["reference"]["resource"] == ""]
+        with system.use_context(trusted=True):
+            package = Package(descriptor, basepath=tmp)
+            report = package.validate()
+    lines = {name: _row_lines(files[name]) for name in present.values()}
+    for task in report.tasks:
+        file = Path(task.place).name if task.place else task.name
+        for e in task.errors:
+            row = getattr(e, "row_number", None)
+            # frictionless counts rows (the header is row 1); a person wants the file's line
+            line = lines.get(file, {}).get(row, row) if row else (1 if getattr(
+                e, "label", None) is not None or "label" in e.type else None)
+            fname = getattr(e, "field_name", None) or ", ".join(
+                getattr(e, "field_names", None) or [])
+            item = HsdsError(file, line, fname, e.message)
+            (warnings if e.type == "foreign-key" else errors).append(item)
+    return errors, warnings
+
+
+def _row_lines(data: bytes) -> dict[int, int]:
+    """Row number (the header is 1) -> the line of the file it starts on."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    out, start = {}, 1
+    for number, _ in enumerate(reader, start=1):
+        out[number] = start
+        start = reader.line_num + 1
+    return out
+
+
+def read_csv_files(files: dict[str, bytes]) -> Bundle:
+    """HSDS tables (file name -> CSV bytes): validated against the official Data Package,
+    then nested into the JSON form's objects."""
+    by_file = {r["path"]: name for name, r in tables().items()}
+    present = {by_file[n]: n for n in files if n in by_file}
+    if not present:
+        raise HsdsInvalid([HsdsError("(package)", None, "files",
+                                     "none of the HSDS files found; expected "
+                                     + ", ".join(sorted(by_file)))])
+    errors: list[HsdsError] = []
+    for name in present.values():
+        try:
+            files[name].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            errors.append(HsdsError(name, None, "file", "not UTF-8 text"))
+    if errors:
+        raise HsdsInvalid(errors)
+    errors, warnings = _frictionless_errors(files, present)
+    if errors:
+        raise HsdsInvalid(errors)
+    rows: dict[str, list[dict]] = {}
+    for table, name in present.items():
+        types = {f["name"]: f.get("type", "string")
+                 for f in tables()[table]["schema"]["fields"]}
+        reader = csv.DictReader(io.StringIO(files[name].decode("utf-8-sig"), newline=""))
+        rows[table] = [{k: _cell(v, types.get(k, "string")) for k, v in raw.items()
+                        if k is not None and v not in (None, "")} for raw in reader]
+    bundle = unflatten(rows)
+    bundle.warnings[:0] = warnings
+    bundle.tabular = True
+    return bundle
+
+
+def unflatten(rows: dict[str, list[dict]]) -> Bundle:
+    """Tabular rows -> a bundle: each row of a nested table is put inside every row it
+    refers to (a phone of a service, its location and its contact appears in all three, as
+    in the official JSON examples); a row that refers to no row present is kept loose."""
+    index: dict[str, dict] = {}  # id -> row, for any table (ids are UUIDs)
+    table_of: dict[str, str] = {}
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            if "id" in row:
+                index.setdefault(str(row["id"]), row)
+                table_of.setdefault(str(row["id"]), table)
+    bundle = Bundle()
+    for table in ATTACH_ORDER:
+        for row in rows.get(table, []):
+            parents = []
+            if table in ANY_PARENT:
+                ref = row.get(ANY_PARENT[table][0])
+                if ref is not None and str(ref) in index and str(ref) != str(row.get("id")):
+                    parents.append(index[str(ref)])
+            else:
+                fields = tables()[table]["schema"]
+                for fk in fields.get("foreignKeys", []):
+                    column = fk["fields"]
+                    ref = row.get(column)
+                    target = index.get(str(ref)) if ref is not None else None
+                    if target is not None and table_of.get(str(ref)) == \
+                            fk["reference"]["resource"]:
+                        parents.append(target)
+            if not parents:
+                bundle.loose.append((table, row))
+            for parent in parents:
+                parent.setdefault(CHILD_KEYS[table], []).append(row)
+    for table, table_rows in rows.items():
+        if table not in KINDS and table not in ATTACH_ORDER:
+            bundle.loose.extend((table, row) for row in table_rows)
+    for kind in KINDS:
+        for row in rows.get(kind, []):
+            if "id" not in row:
+                continue
+            links = {name: row.get(ref) for name, (_, ref) in LINKS[kind].items()
+                     if row.get(ref)}
+            bundle.add(Entity(kind, str(row["id"]), row, links), file=f"{kind}", where="")
+    return bundle
+
+
 # --- writing ------------------------------------------------------------------------------
+
+class Directory:
+    """Entities of the six kinds (from the database or a bundle), composed into the shapes
+    of the official schemas."""
+
+    def __init__(self, entities: dict[str, dict[str, Entity]], loose=()):
+        self.entities = entities
+        self.loose = list(loose)
+        self.children: dict[tuple[str, str, str], list[str]] = {}
+        for kind, by_id in entities.items():
+            for entity in sorted(by_id.values(), key=lambda e: e.id):
+                for name, target in entity.links.items():
+                    if target:
+                        self.children.setdefault((kind, name, target), []).append(entity.id)
+
+    def get(self, kind: str, id: str) -> Entity | None:
+        return self.entities.get(kind, {}).get(id)
+
+    def _related(self, entity: Entity, key: str) -> list[Entity]:
+        child_kind, many, (side, link) = NESTED[entity.kind][key]
+        if side == "parent":
+            target = entity.links.get(link)
+            found = self.get(child_kind, target) if target else None
+            return [found] if found else []
+        ids = self.children.get((child_kind, link, entity.id), [])
+        stubbed = [s.get("id") for s in entity.record.get(key) or [] if isinstance(s, dict)]
+        order = [i for i in stubbed if i in ids] + [i for i in ids if i not in stubbed]
+        return [self.get(child_kind, i) for i in order]
+
+    def compose(self, entity: Entity, leave_out: frozenset = frozenset()) -> dict:
+        """ENTITY as its kind's official schema nests it; keys in LEAVE_OUT (the way back to
+        a parent it sits in) are not followed."""
+        out = dict(entity.record)
+        for key, (_kind, many, _) in NESTED[entity.kind].items():
+            if key in leave_out:
+                out.pop(key, None)
+                continue
+            related = self._related(entity, key)
+            if not related and (not many or key not in out):
+                out.pop(key, None)
+                continue
+            back = _BACK[(entity.kind, key)]
+            composed = [self.compose(r, back) for r in related]
+            out[key] = composed if many else composed[0]
+        return out
+
+    def document(self, kind: str, id: str) -> dict | None:
+        entity = self.get(kind, id)
+        return None if entity is None else self.compose(entity, _TOP_LEAVE_OUT[kind])
+
+    def flatten(self) -> dict[str, list[dict]]:
+        """The tabular form: table -> rows (dicts), each id once."""
+        out: dict[str, dict[str, dict]] = {t: {} for t in tables()}
+
+        def emit(table: str, row: dict):
+            rid = str(row.get("id", ""))
+            held = out[table].get(rid)
+            if held is None:
+                out[table][rid] = row
+            else:
+                for k, v in row.items():
+                    held.setdefault(k, v)
+
+        def walk(obj: dict, table: str, top_kind: str | None) -> dict:
+            row = {k: v for k, v in obj.items() if not isinstance(v, dict | list)}
+            columns = set(table_fields(table))
+            for key, value in obj.items():
+                if top_kind is not None and key in NESTED[top_kind]:
+                    continue
+                child_table = KEY_TABLES.get(key)
+                if child_table is None or not isinstance(value, dict | list):
+                    continue
+                if isinstance(value, dict):
+                    child = walk(value, child_table, None)
+                    if f"{child_table}_id" in columns and child.get("id"):
+                        row.setdefault(f"{child_table}_id", child["id"])
+                    emit(child_table, child)
+                    continue
+                for item in value:
+                    if not isinstance(item, dict):
+                        continue
+                    child = walk(item, child_table, None)
+                    parent_col = f"{table}_id"
+                    if child_table in ANY_PARENT:
+                        id_col, type_col = ANY_PARENT[child_table]
+                        child.setdefault(id_col, obj.get("id"))
+                        if type_col:
+                            child.setdefault(type_col, table)
+                    elif parent_col in table_fields(child_table):
+                        child.setdefault(parent_col, obj.get("id"))
+                    emit(child_table, child)
+            return row
+
+        for kind in KINDS:
+            for entity in sorted(self.entities.get(kind, {}).values(), key=lambda e: e.id):
+                row = walk(entity.record, kind, kind)
+                for name, (_, ref) in LINKS[kind].items():
+                    if entity.links.get(name):
+                        row.setdefault(ref, entity.links[name])
+                emit(kind, row)
+        for table, row in self.loose:
+            emit(table, dict(row))
+        return {t: sorted(rows.values(), key=lambda r: str(r.get("id", "")))
+                for t, rows in out.items()}
+
+
+KEY_TABLES = {**{v: k for k, v in CHILD_KEYS.items()}, "program": "program",
+              "taxonomy_term": "taxonomy_term", "taxonomy_detail": "taxonomy"}
+# Composing a nested object, the key leading back to its parent is left out.
+_BACK = {
+    ("service", "organization"): frozenset({"services"}),
+    ("service", "service_at_locations"): frozenset({"service"}),
+    ("organization", "locations"): frozenset(),
+    ("organization", "services"): frozenset({"organization"}),
+    ("service_at_location", "location"): frozenset(),
+    ("service_at_location", "service"): frozenset({"service_at_locations"}),
+}
+_TOP_LEAVE_OUT = {
+    "service": frozenset(), "organization": frozenset(),
+    "service_at_location": frozenset(), "location": frozenset(),
+    "taxonomy_term": frozenset(), "taxonomy": frozenset(),
+}
+
 
 def _csv_value(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
-def write_csv_files(bundle: dict[str, list[dict]]) -> dict[str, bytes]:
-    out = {}
-    for table, (name, fields) in TABLES.items():
+def write_csv_files(directory: Directory) -> dict[str, bytes]:
+    """Every table of the official Data Package (header rows even when empty), and the
+    Data Package itself, so that `frictionless validate datapackage.json` checks them."""
+    files = {}
+    for table, rows in directory.flatten().items():
+        fields = table_fields(table)
         buf = io.StringIO(newline="")
-        writer = csv.writer(buf, lineterminator="\r\n")
+        writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(fields)
-        for values in sorted(bundle[table], key=lambda v: v["id"]):
-            writer.writerow([_csv_value(values.get(f)) for f in fields])
-        out[name] = buf.getvalue().encode("utf-8")
-    return out
+        for row in rows:
+            writer.writerow([_csv_value(row.get(f)) for f in fields])
+        files[tables()[table]["path"]] = buf.getvalue().encode()
+    files["datapackage.json"] = (SCHEMA_DIR / "datapackage.json").read_bytes()
+    return files
 
 
-def _json_values(table: str, values: dict) -> dict:
-    out = {}
-    for f in TABLES[table][1]:
-        v = values.get(f)
-        if (table, f) in NUMBER_FIELDS:
-            out[f] = v
-        else:
-            out[f] = v if v not in ("", None) else None
-    return out
+def page(items: list, *, total: int | None = None, number: int = 1,
+         per_page: int | None = None) -> dict:
+    """An HSDS API page (the OpenAPI document's `Page`) around ITEMS."""
+    total = len(items) if total is None else total
+    size = per_page if per_page else max(len(items), 1)
+    pages = max(1, -(-total // size))
+    return {"total_items": total, "total_pages": pages, "page_number": number,
+            "size": len(items), "first_page": number == 1, "last_page": number >= pages,
+            "empty": not items, "contents": items}
 
 
-def write_json(bundle: dict[str, list[dict]]) -> bytes:
-    by_id = {table: {v["id"]: v for v in rows} for table, rows in bundle.items()}
-
-    def phones(key: str, owner: str):
-        return [_json_values("phone", p) for p in sorted(bundle["phone"], key=lambda v: v["id"])
-                if p.get(key) == owner]
-
-    contents = []
-    for svc in sorted(bundle["service"], key=lambda v: v["id"]):
-        item = _json_values("service", svc)
-        org = by_id["organization"].get(svc["organization_id"])
-        if org is not None:
-            item["organization"] = {**_json_values("organization", org),
-                                    "phones": phones("organization_id", org["id"])}
-        item["phones"] = phones("service_id", svc["id"])
-        item["attributes"] = []
-        for attr in sorted(bundle["attribute"], key=lambda v: v["id"]):
-            if attr["link_id"] == svc["id"]:
-                term = by_id["taxonomy_term"].get(attr["taxonomy_term_id"])
-                item["attributes"].append({
-                    **_json_values("attribute", attr),
-                    "taxonomy_term": _json_values("taxonomy_term", term) if term else None})
-        item["service_at_locations"] = []
-        for sal in sorted(bundle["service_at_location"], key=lambda v: v["id"]):
-            if sal["service_id"] != svc["id"]:
-                continue
-            loc = by_id["location"].get(sal["location_id"])
-            entry = {**_json_values("service_at_location", sal),
-                     "phones": phones("service_at_location_id", sal["id"])}
-            if loc is not None:
-                entry["location"] = {
-                    **_json_values("location", loc),
-                    "addresses": [_json_values("address", a) for a in
-                                  sorted(bundle["address"], key=lambda v: v["id"])
-                                  if a["location_id"] == loc["id"]],
-                    "phones": phones("location_id", loc["id"]),
-                }
-            item["service_at_locations"].append(entry)
-        contents.append(item)
-    doc = {"total_items": len(contents), "total_pages": 1, "page_number": 1,
-           "size": len(contents), "first_page": True, "last_page": True,
-           "empty": not contents, "contents": contents}
-    return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+def write_json(directory: Directory, *, kind: str = "service") -> bytes:
+    """Every KIND of the directory, fully nested, as one API page, sorted by id."""
+    items = [directory.document(kind, i) for i in sorted(directory.entities.get(kind, {}))]
+    return (json.dumps(page(items), indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def write(bundle: dict[str, list[dict]], path: Path) -> list[Path]:
-    """Write BUNDLE to PATH: a .json file, a .zip of CSV files, or a directory of CSV files."""
+def write(directory: Directory, path: Path, *, kind: str = "service") -> list[Path]:
+    """Write to PATH: a .json file, a .zip of CSV files, or a directory of CSV files."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        path.write_bytes(write_json(bundle))
+        path.write_bytes(write_json(directory, kind=kind))
         return [path]
-    files = write_csv_files(bundle)
+    files = write_csv_files(directory)
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in files.items():
+            for name, data in sorted(files.items()):
                 zf.writestr(name, data)
         return [path]
     path.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in files.items():
+    for name, data in sorted(files.items()):
         (path / name).write_bytes(data)
         written.append(path / name)
     return written

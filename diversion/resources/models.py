@@ -21,7 +21,48 @@ class HsdsRecord(Timestamped):
         abstract = True
 
 
-class Organization(HsdsRecord):
+class HsdsWhole(HsdsRecord):
+    """A row of one of the six HSDS objects the directory keeps whole: `record` is the
+    validated HSDS object as imported (objects of the other five kinds nested in it replaced
+    by `{"id": ...}`); the other columns are what the directory searches and shows."""
+
+    record = models.JSONField(default=dict, blank=True,
+                              help_text="The whole HSDS object as imported.")
+
+    class Meta:
+        abstract = True
+
+
+class Taxonomy(HsdsWhole):
+    """A taxonomy terms come from (HSDS `taxonomy`)."""
+
+    name = models.CharField(max_length=250, blank=True)
+    uri = models.CharField(max_length=500, blank=True)
+    version = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name_plural = "taxonomies"
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["site", "hsds_id"],
+                                               name="resources_taxonomy_hsds_unique")]
+
+    def __str__(self) -> str:
+        return self.name or self.hsds_id
+
+
+class LooseRow(HsdsRecord):
+    """A row of the tabular form that refers to nothing the directory holds (the official
+    example has such rows); kept as it came so that the export gives it back."""
+
+    table = models.CharField(max_length=50)
+    record = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "table", "hsds_id"],
+                                               name="resources_loose_hsds_unique")]
+
+
+class Organization(HsdsWhole):
     """An organisation that provides services (HSDS `organization`)."""
 
     name = models.CharField(max_length=250)
@@ -39,7 +80,7 @@ class Organization(HsdsRecord):
         return self.name
 
 
-class TaxonomyTerm(HsdsRecord):
+class TaxonomyTerm(HsdsWhole):
     """A category of need a service meets (HSDS `taxonomy_term`), e.g. 'shelter', 'food'."""
 
     code = models.CharField(max_length=100, blank=True,
@@ -49,6 +90,9 @@ class TaxonomyTerm(HsdsRecord):
     taxonomy = models.CharField(max_length=200, blank=True,
                                 help_text="Which taxonomy the term comes from, if an "
                                 "established one (a name or URI).")
+    taxonomy_ref = models.ForeignKey(Taxonomy, on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="terms")
+    parent_hsds_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -66,11 +110,11 @@ class ServiceStatus(models.TextChoices):
     TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
 
 
-class Service(HsdsRecord):
+class Service(HsdsWhole):
     """A service an organisation provides (HSDS `service`)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT,
-                                     related_name="services")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="services")
     name = models.CharField(max_length=250)
     alternate_name = models.CharField(max_length=250, blank=True)
     description = models.TextField(blank=True)
@@ -103,10 +147,6 @@ class ServiceAttribute(HsdsRecord):
     taxonomy_term = models.ForeignKey(TaxonomyTerm, on_delete=models.PROTECT,
                                       related_name="attributes")
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "hsds_id"],
-                                               name="resources_attr_hsds_unique")]
-
 
 class LocationType(models.TextChoices):
     PHYSICAL = "physical", "Physical"
@@ -114,7 +154,7 @@ class LocationType(models.TextChoices):
     VIRTUAL = "virtual", "Virtual"
 
 
-class Location(HsdsRecord):
+class Location(HsdsWhole):
     """A place where services are delivered (HSDS `location`)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True,
@@ -149,12 +189,12 @@ class Location(HsdsRecord):
         return self.name or f"Location #{self.pk}"
 
 
-class ServiceAtLocation(HsdsRecord):
+class ServiceAtLocation(HsdsWhole):
     """A service delivered at a location (HSDS `service_at_location`)."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE,
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True,
                                 related_name="service_at_locations")
-    location = models.ForeignKey(Location, on_delete=models.CASCADE,
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True,
                                  related_name="service_at_locations")
     description = models.TextField(blank=True)
 
@@ -181,8 +221,6 @@ class Address(HsdsRecord):
 
     class Meta:
         verbose_name_plural = "addresses"
-        constraints = [models.UniqueConstraint(fields=["site", "hsds_id"],
-                                               name="resources_address_hsds_unique")]
 
     def __str__(self) -> str:
         return ", ".join(p for p in [self.address_1, self.city] if p)
@@ -205,10 +243,6 @@ class Phone(HsdsRecord):
                             help_text="RFC 6350 type: voice, text, fax, cell, video, pager, "
                             "textphone.")
     description = models.TextField(blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "hsds_id"],
-                                               name="resources_phone_hsds_unique")]
 
     def __str__(self) -> str:
         return self.number

@@ -68,7 +68,7 @@ def services_search(*, site, need: str = "", text: str = "", lat: float | None =
                             "phones"))
     hits = []
     for service in qs:
-        places = [sal.location for sal in service.service_at_locations.all()]
+        places = [sal.location for sal in service.service_at_locations.all() if sal.location]
         best, best_km = (places[0] if places else None), None
         if lat is not None and lon is not None:
             for place in places:

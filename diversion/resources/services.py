@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +15,8 @@ from diversion.resources import hsds
 from diversion.resources.models import (
     Address,
     Location,
+    LocationType,
+    LooseRow,
     Organization,
     Phone,
     Service,
@@ -22,197 +24,271 @@ from diversion.resources.models import (
     ServiceAttribute,
     ServiceReferral,
     ServiceReferralStatus,
+    Taxonomy,
     TaxonomyTerm,
 )
 
 # --- HSDS import and export ---------------------------------------------------------------
 
-# table -> (model, {hsds field: model FK attribute}) in the order rows must be stored.
 _MODELS = {
-    "organization": (Organization, {}),
-    "taxonomy_term": (TaxonomyTerm, {}),
-    "service": (Service, {"organization_id": ("organization", "organization")}),
-    "attribute": (ServiceAttribute, {"link_id": ("service", "service"),
-                                     "taxonomy_term_id": ("taxonomy_term", "taxonomy_term")}),
-    "location": (Location, {"organization_id": ("organization", "organization")}),
-    "service_at_location": (ServiceAtLocation, {"service_id": ("service", "service"),
-                                                "location_id": ("location", "location")}),
-    "address": (Address, {"location_id": ("location", "location")}),
-    "phone": (Phone, {"organization_id": ("organization", "organization"),
-                      "service_id": ("service", "service"),
-                      "location_id": ("location", "location"),
-                      "service_at_location_id": ("service_at_location",
-                                                 "service_at_location")}),
+    "taxonomy": Taxonomy, "organization": Organization, "location": Location,
+    "taxonomy_term": TaxonomyTerm, "service": Service, "service_at_location": ServiceAtLocation,
 }
-# HSDS fields that must be present (beyond the id and the references checked below).
-_REQUIRED = {
-    "organization": ["name"], "taxonomy_term": ["name"],
-    "service": ["name", "organization_id"], "attribute": ["link_id", "taxonomy_term_id"],
-    "service_at_location": ["service_id", "location_id"],
-    "address": ["location_id", "address_1", "city"], "phone": ["number"],
+# kind -> {searchable column: (HSDS property, max length or None)}.
+_COLUMNS = {
+    "taxonomy": {"name": ("name", 250), "uri": ("uri", 500), "version": ("version", 100)},
+    "organization": {"name": ("name", 250), "alternate_name": ("alternate_name", 250),
+                     "description": ("description", None), "email": ("email", 254),
+                     "website": ("website", 500)},
+    "location": {"location_type": ("location_type", 10), "url": ("url", 500),
+                 "name": ("name", 250), "alternate_name": ("alternate_name", 250),
+                 "description": ("description", None),
+                 "transportation": ("transportation", None)},
+    "taxonomy_term": {"code": ("code", 100), "name": ("name", 200),
+                      "description": ("description", None), "taxonomy": ("taxonomy", 200),
+                      "parent_hsds_id": ("parent_id", 100)},
+    "service": {"name": ("name", 250), "alternate_name": ("alternate_name", 250),
+                "description": ("description", None), "url": ("url", 500),
+                "email": ("email", 254), "status": ("status", 20),
+                "application_process": ("application_process", None),
+                "fees_description": ("fees_description", None),
+                "eligibility_description": ("eligibility_description", None)},
+    "service_at_location": {"description": ("description", None)},
 }
-# Columns in the HSDS file that are not model fields.
-_NOT_STORED = {"attribute": {"link_type", "link_entity", "value", "label"}}
+# kind -> {link: model foreign key}.
+_FKS = {
+    "service": {"organization": "organization"}, "location": {"organization": "organization"},
+    "service_at_location": {"service": "service", "location": "location"},
+    "taxonomy_term": {"taxonomy": "taxonomy_ref"}, "organization": {}, "taxonomy": {},
+}
+_LINK_KIND = {"organization": "organization", "service": "service", "location": "location",
+              "taxonomy": "taxonomy"}
 
 
 @dataclass(frozen=True)
 class ImportResult:
     created: dict[str, int]
     updated: dict[str, int]
+    warnings: list[hsds.HsdsError] = field(default_factory=list)
 
 
-def _number(row: hsds.Row, field: str, low: float, high: float, errors) -> float | None:
-    raw = row.values.get(field)
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, bool):
-        errors.append(row.error(field, "must be a number"))
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        errors.append(row.error(field, f"{raw!r} is not a number"))
-        return None
-    if not low <= value <= high:
-        errors.append(row.error(field, f"must be between {low:g} and {high:g}"))
-        return None
-    return value
+def _text(value, limit: int | None) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return text[:limit] if limit else text
 
 
-def _validate(bundle: dict[str, list[hsds.Row]], *, site) -> list[hsds.HsdsError]:
-    """Every problem in the bundle, found before anything is stored."""
-    errors: list[hsds.HsdsError] = []
-    known: dict[str, set[str]] = {}
-    for table, (model, _) in _MODELS.items():
-        ids = set(model.objects.filter(site=site).values_list("hsds_id", flat=True))
-        seen: set[str] = set()
-        for row in bundle[table]:
-            rid = row.values.get("id") or ""
-            if not rid:
-                errors.append(row.error("id", "is required"))
-            elif rid in seen:
-                errors.append(row.error("id", f"{rid!r} is used by another row of this table"))
-            seen.add(rid)
-        known[table] = ids | seen
-    for table, (model, refs) in _MODELS.items():
-        not_stored = _NOT_STORED.get(table, set())
-        for row in bundle[table]:
-            v = row.values
-            for field in _REQUIRED.get(table, []):
-                if not v.get(field):
-                    errors.append(row.error(field, "is required"))
-            for field, (target, _) in refs.items():
-                if v.get(field) and v[field] not in known[target]:
-                    errors.append(row.error(field, f"no {target} with id {v[field]!r}"))
-            if table == "phone" and not any(v.get(f) for f in refs):
-                errors.append(row.error("service_id", "a phone must belong to an organization, "
-                                        "service, location or service at location"))
-            if table == "attribute" and v.get("link_entity") not in ("", "service"):
-                errors.append(row.error("link_entity", "only service attributes are kept"))
-            if table == "location":
-                v["latitude"] = _number(row, "latitude", -90, 90, errors)
-                v["longitude"] = _number(row, "longitude", -180, 180, errors)
-            fields = {f: v[f] for f in hsds.TABLES[table][1]
-                      if f != "id" and f not in refs and f not in not_stored}
-            instance = model(site=site, hsds_id=v.get("id") or "x", **fields)
-            try:
-                instance.full_clean(exclude=["site", *{a for _, a in refs.values()}],
-                                    validate_unique=False, validate_constraints=False)
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    if field in ("latitude", "longitude"):
-                        continue  # already reported with the file's own wording
-                    name = "id" if field == "hsds_id" else field
-                    errors.append(row.error(name, " ".join(messages)))
-    # One message per field of a row: "is required" beats the model's "cannot be blank".
-    unique: dict[tuple, hsds.HsdsError] = {}
-    for error in errors:
-        unique.setdefault((error.file, error.line, error.field), error)
-    return list(unique.values())
+def _coordinate(value, low: float, high: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if low <= value <= high else None
+
+
+def _columns(kind: str, record: dict) -> dict:
+    values = {col: _text(record.get(prop), limit)
+              for col, (prop, limit) in _COLUMNS[kind].items()}
+    if kind == "location":
+        values["latitude"] = _coordinate(record.get("latitude"), -90, 90)
+        values["longitude"] = _coordinate(record.get("longitude"), -180, 180)
+    return values
+
+
+def _dangling(bundle: hsds.Bundle, *, site, file: str) -> None:
+    """Links to ids neither the file nor the directory holds: kept in the record, left out
+    of the searchable columns, and said as a warning."""
+    for kind in hsds.KINDS:
+        for name, target_kind in ((n, _LINK_KIND[n]) for n in _FKS[kind]):
+            wanted = {e.links.get(name) for e in bundle.entities[kind].values()
+                      if e.links.get(name)}
+            missing = wanted - set(bundle.entities[target_kind])
+            if missing:
+                missing -= set(_MODELS[target_kind].objects.filter(
+                    site=site, hsds_id__in=missing).values_list("hsds_id", flat=True))
+            for entity in bundle.entities[kind].values():
+                if entity.links.get(name) in missing and not bundle.tabular:
+                    bundle.warnings.append(hsds.HsdsError(file, None, f"{kind} {entity.id}", (
+                        f"{hsds.LINKS[kind][name][1]} {entity.links[name]!r}: no such "
+                        f"{target_kind} in the file or the directory; the reference is kept "
+                        "in the record, not followed")))
+                if entity.links.get(name) in missing:
+                    entity.links[name] = None
+    for table, row in bundle.loose:
+        if table not in hsds.CHILD_KEYS:
+            continue  # a table that hangs off nothing (meta_table_description)
+        where = hsds.tables()[table]["path"] if bundle.tabular else file
+        bundle.warnings.append(hsds.HsdsError(where, None, f"{table} {row.get('id')}", (
+            "refers to nothing in the file or the directory; kept as it is")))
+
+
+def _derived(kind: str, objs: dict[str, object], bundle: hsds.Bundle, *, site,
+             terms: dict[str, object]) -> None:
+    """Rebuild the searchable phones, addresses and service categories of OBJS from their
+    records (they are derived: the record is what is kept)."""
+    if kind not in ("organization", "service", "location", "service_at_location"):
+        return
+    pks = [o.pk for o in objs.values()]
+    Phone.objects.filter(**{f"{kind}_id__in": pks}).delete()
+    phones = []
+    for hid, obj in objs.items():
+        for p in bundle.entities[kind][hid].record.get("phones") or []:
+            if isinstance(p, dict) and p.get("number"):
+                phones.append(Phone(site=site, hsds_id=_text(p.get("id"), 100), **{kind: obj},
+                                    number=_text(p["number"], 50),
+                                    extension=_text(p.get("extension"), 20),
+                                    type=_text(p.get("type"), 20),
+                                    description=_text(p.get("description"), None)))
+    Phone.objects.bulk_create(phones, batch_size=1000)
+    if kind == "location":
+        Address.objects.filter(location_id__in=pks).delete()
+        addresses = []
+        for hid, obj in objs.items():
+            for a in bundle.entities[kind][hid].record.get("addresses") or []:
+                if not isinstance(a, dict):
+                    continue
+                address_type = _text(a.get("address_type"), 10)
+                addresses.append(Address(
+                    site=site, hsds_id=_text(a.get("id"), 100), location=obj,
+                    attention=_text(a.get("attention"), 250),
+                    address_1=_text(a.get("address_1"), 250),
+                    address_2=_text(a.get("address_2"), 250), city=_text(a.get("city"), 100),
+                    region=_text(a.get("region"), 100),
+                    state_province=_text(a.get("state_province"), 100),
+                    postal_code=_text(a.get("postal_code"), 20),
+                    country=_text(a.get("country"), 2),
+                    address_type=address_type if address_type in LocationType.values
+                    else LocationType.PHYSICAL))
+        Address.objects.bulk_create(addresses, batch_size=1000)
+    if kind == "service":
+        ServiceAttribute.objects.filter(service_id__in=pks).delete()
+        attributes = []
+        for hid, obj in objs.items():
+            for a in bundle.entities[kind][hid].record.get("attributes") or []:
+                if not isinstance(a, dict):
+                    continue
+                term = a.get("taxonomy_term")
+                term_id = term.get("id") if isinstance(term, dict) else a.get(
+                    "taxonomy_term_id")
+                if term_id in terms:
+                    attributes.append(ServiceAttribute(
+                        site=site, hsds_id=_text(a.get("id"), 100), service=obj,
+                        taxonomy_term=terms[term_id]))
+        ServiceAttribute.objects.bulk_create(attributes, batch_size=1000)
+
+
+def _store(bundle: hsds.Bundle, *, site) -> tuple[dict, dict]:
+    created = dict.fromkeys(hsds.KINDS, 0)
+    updated = dict.fromkeys(hsds.KINDS, 0)
+    stored: dict[str, dict[str, object]] = {}
+    for kind in hsds.KINDS:
+        model = _MODELS[kind]
+        entities = bundle.entities[kind]
+        stored[kind] = {}
+        # Targets of this kind's links: rows of this import, then the directory's.
+        targets: dict[str, dict[str, int]] = {}
+        for name in _FKS[kind]:
+            target_kind = _LINK_KIND[name]
+            wanted = {e.links.get(name) for e in entities.values() if e.links.get(name)}
+            have = {hid: o.pk for hid, o in stored.get(target_kind, {}).items()}
+            rest = wanted - set(have)
+            if rest:
+                have.update(model_ids(target_kind, site=site, hsds_ids=rest))
+            targets[name] = have
+        existing = {}
+        ids = list(entities)
+        for start in range(0, len(ids), 2000):
+            existing.update({o.hsds_id: o for o in model.objects.filter(
+                site=site, hsds_id__in=ids[start:start + 2000])})
+        new, changed = [], []
+        for hid, entity in entities.items():
+            obj = existing.get(hid) or model(site=site, hsds_id=hid)
+            for col, value in _columns(kind, entity.record).items():
+                setattr(obj, col, value)
+            obj.record = entity.record
+            for name, fk in _FKS[kind].items():
+                setattr(obj, f"{fk}_id", targets[name].get(entity.links.get(name) or ""))
+            (changed if obj.pk else new).append(obj)
+            stored[kind][hid] = obj
+        model.objects.bulk_create(new, batch_size=1000)
+        if changed:
+            fields = [*_COLUMNS[kind], "record", *(f"{fk}" for fk in _FKS[kind].values()),
+                      *(["latitude", "longitude"] if kind == "location" else [])]
+            model.objects.bulk_update(changed, fields, batch_size=1000)
+        created[kind], updated[kind] = len(new), len(changed)
+        terms = stored.get("taxonomy_term", {})
+        if kind == "service":
+            wanted = {t for e in entities.values() for t in _term_ids(e.record)} - set(terms)
+            terms = {**terms, **{o.hsds_id: o for o in TaxonomyTerm.objects.filter(
+                site=site, hsds_id__in=wanted)}}
+        _derived(kind, stored[kind], bundle, site=site, terms=terms)
+    for table, row in bundle.loose:
+        LooseRow.objects.update_or_create(site=site, table=table,
+                                          hsds_id=_text(row.get("id"), 100),
+                                          defaults={"record": row})
+    return created, updated
+
+
+def _term_ids(record: dict) -> set[str]:
+    out = set()
+    for a in record.get("attributes") or []:
+        if isinstance(a, dict):
+            term = a.get("taxonomy_term")
+            tid = term.get("id") if isinstance(term, dict) else a.get("taxonomy_term_id")
+            if tid:
+                out.add(tid)
+    return out
+
+
+def model_ids(kind: str, *, site, hsds_ids) -> dict[str, int]:
+    ids = list(hsds_ids)
+    out = {}
+    for start in range(0, len(ids), 2000):
+        out.update(dict(_MODELS[kind].objects.filter(
+            site=site, hsds_id__in=ids[start:start + 2000]).values_list("hsds_id", "pk")))
+    return out
 
 
 @transaction.atomic
-def hsds_import(*, site, path: Path, actor) -> ImportResult:
-    """Import an HSDS directory (CSV directory or .zip, or JSON) into SITE's directory.
+def hsds_import(*, site, path: Path, actor, kind: str | None = None) -> ImportResult:
+    """Import an HSDS file (a .json of any of its objects, or a directory or .zip of its CSV
+    tables) into SITE's directory, each object kept whole.
 
-    Rows are matched on their HSDS id: an existing row is updated, a new one created; nothing
-    is deleted. Any bad row raises `hsds.HsdsInvalid` listing every problem (file, line,
-    field) and stores nothing.
+    The file is validated against the official HSDS 3.0 schemas first; if they refuse it,
+    `hsds.HsdsInvalid` lists every problem and nothing is stored. Rows are matched on their
+    HSDS id: an existing row is replaced by the new record, a new one created; nothing is
+    deleted. What HSDS allows but the directory cannot follow (a reference to an id it does
+    not hold) is stored and said in `warnings`.
     """
-    bundle = hsds.read(Path(path))
-    errors = _validate(bundle, site=site)
-    if errors:
-        raise hsds.HsdsInvalid(errors)
-    created = dict.fromkeys(_MODELS, 0)
-    updated = dict.fromkeys(_MODELS, 0)
-    stored: dict[str, dict[str, object]] = {}
-    for table, (model, refs) in _MODELS.items():
-        ids = {r.values["id"] for r in bundle[table]}
-        # Targets of references: rows of this import plus rows already in the directory.
-        for target, _ in refs.values():
-            if target not in stored:
-                stored[target] = {}
-        existing = {o.hsds_id: o for o in model.objects.filter(site=site, hsds_id__in=ids)}
-        stored.setdefault(table, {})
-        not_stored = _NOT_STORED.get(table, set())
-        for row in bundle[table]:
-            v = row.values
-            obj = existing.get(v["id"]) or model(site=site, hsds_id=v["id"])
-            is_new = obj.pk is None
-            for f in hsds.TABLES[table][1]:
-                if f == "id" or f in refs or f in not_stored:
-                    continue
-                setattr(obj, f, v[f])
-            for field, (target, attr) in refs.items():
-                ref = v.get(field)
-                if not ref:
-                    setattr(obj, attr, None)
-                    continue
-                target_obj = stored[target].get(ref)
-                if target_obj is None:
-                    target_obj = _MODELS[target][0].objects.get(site=site, hsds_id=ref)
-                    stored[target][ref] = target_obj
-                setattr(obj, attr, target_obj)
-            obj.full_clean(validate_unique=False)
-            obj.save()
-            stored[table][v["id"]] = obj
-            (created if is_new else updated)[table] += 1
+    path = Path(path)
+    bundle = hsds.read(path, kind=kind)
+    _dangling(bundle, site=site, file=path.name)
+    created, updated = _store(bundle, site=site)
     audit_record(actor=actor, action="resources.import", site=site,
                  object_type="resources.directory", object_id=site.pk,
-                 data={"created": created, "updated": updated})
-    return ImportResult(created=created, updated=updated)
+                 data={"created": created, "updated": updated,
+                       "warnings": len(bundle.warnings)})
+    return ImportResult(created=created, updated=updated, warnings=bundle.warnings)
 
 
-def hsds_bundle(*, site) -> dict[str, list[dict]]:
-    """SITE's directory as HSDS rows (the shape `hsds.write` takes)."""
-    bundle: dict[str, list[dict]] = {t: [] for t in hsds.TABLES}
-    fk_cols = {"organization_id": "organization__hsds_id", "service_id": "service__hsds_id",
-               "location_id": "location__hsds_id", "link_id": "service__hsds_id",
-               "taxonomy_term_id": "taxonomy_term__hsds_id",
-               "service_at_location_id": "service_at_location__hsds_id"}
-    for table, (model, refs) in _MODELS.items():
-        fields = hsds.TABLES[table][1]
-        not_stored = _NOT_STORED.get(table, set())
-        columns = {"id": "hsds_id"}
-        for f in fields:
-            if f in refs:
-                columns[f] = fk_cols[f]
-            elif f != "id" and f not in not_stored:
-                columns[f] = f
-        for values in model.objects.filter(site=site).values(*columns.values()):
-            row = {f: values[col] for f, col in columns.items()}
-            for f in fields:
-                if f in refs or f in not_stored:
-                    row[f] = row.get(f) or ""
-            if table == "attribute":
-                row.update(link_type=hsds.ATTRIBUTE_LINK_TYPE, link_entity="service")
-            bundle[table].append(row)
-    return bundle
+def hsds_directory(*, site) -> hsds.Directory:
+    """SITE's whole directory, as the HSDS format module composes and flattens it."""
+    entities: dict[str, dict[str, hsds.Entity]] = {}
+    for kind, model in _MODELS.items():
+        fks = _FKS[kind]
+        columns = ["hsds_id", "record", *(f"{fk}__hsds_id" for fk in fks.values())]
+        entities[kind] = {}
+        for row in model.objects.filter(site=site).values_list(*columns):
+            links = {name: row[2 + i] for i, name in enumerate(fks)}
+            entities[kind][row[0]] = hsds.Entity(kind, row[0], row[1], links)
+    loose = [(t, r) for t, r in LooseRow.objects.filter(site=site).order_by(
+        "table", "hsds_id").values_list("table", "record")]
+    return hsds.Directory(entities, loose)
 
 
-def hsds_export(*, site, path: Path, actor) -> list[Path]:
-    """Write SITE's directory to PATH (a .json file, a .zip, or a directory of CSV files)."""
-    written = hsds.write(hsds_bundle(site=site), Path(path))
+def hsds_export(*, site, path: Path, actor, kind: str = "service") -> list[Path]:
+    """Write SITE's directory to PATH (a .json file of KIND, a .zip, or a directory of CSV
+    files)."""
+    written = hsds.write(hsds_directory(site=site), Path(path), kind=kind)
     audit_record(actor=actor, action="resources.export", site=site,
                  object_type="resources.directory", object_id=site.pk,
                  data={"format": "json" if str(path).endswith(".json") else "csv"})

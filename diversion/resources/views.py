@@ -112,7 +112,7 @@ def refer(request, case_id: int):
     places = []
     if service is not None:
         places = [sal.location for sal in service.service_at_locations.select_related(
-            "location")]
+            "location") if sal.location]
     referrals = list(service_referrals_for_case(case=case))
     for r in referrals:
         r.next_statuses = [ServiceReferralStatus(s) for s in

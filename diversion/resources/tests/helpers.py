@@ -8,6 +8,15 @@ from django.utils import timezone
 from diversion import testing
 from diversion.cases.models import Case, CaseStatus
 from diversion.referrals.models import Referral
+from diversion.resources import hsds
+
+OFFICIAL = Path(__file__).resolve().parent / "hsds_official" / "examples"
+
+
+def official(name: str) -> Path:
+    """An official HSDS 3.0 example (see hsds_official/README.md)."""
+    return OFFICIAL / name
+
 
 # Three services in Portland: a shelter downtown, a food pantry in Old Town, a clinic in
 # the Lloyd District. Ids are HSDS-style UUIDs.
@@ -81,10 +90,19 @@ ROWS = {
 
 
 def write_package(directory: Path, rows: dict | None = None) -> Path:
+    """Write ROWS as HSDS CSV files, each with the official Data Package's full header
+    (columns ROWS leaves out are written empty)."""
     directory.mkdir(parents=True, exist_ok=True)
+    by_file = {r["path"]: r["name"] for r in hsds.tables().values()}
     for name, table in (rows or ROWS).items():
+        header, *body = table
+        fields = hsds.table_fields(by_file[name])
         with open(directory / name, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(table)
+            writer = csv.writer(fh)
+            writer.writerow(fields)
+            for row in body:
+                values = dict(zip(header, row, strict=True))
+                writer.writerow([values.get(f, "") for f in fields])
     return directory
 
 
