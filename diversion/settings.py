@@ -273,6 +273,11 @@ DIVERSION_DECLINED_SHOWN_DAYS = env_int("DIVERSION_DECLINED_SHOWN_DAYS", 14, min
 DIVERSION_REPORTS_MAX_AGE_MINUTES = env_int("DIVERSION_REPORTS_MAX_AGE_MINUTES", 60, minimum=1)
 # A prepared evaluator extract is kept this long for its requester to download, then deleted.
 DIVERSION_EXPORT_KEEP_HOURS = env_int("DIVERSION_EXPORT_KEEP_HOURS", 24, minimum=1)
+# Who may read the HSDS API under /hsds/ (the service directory, nothing else): "public",
+# "partners" (signed in, or a bearer token, with a role that uses the directory) or "off".
+DIVERSION_HSDS_API = env_str("DIVERSION_HSDS_API", "partners")
+if DIVERSION_HSDS_API not in {"public", "partners", "off"}:
+    raise ImproperlyConfigured("DIVERSION_HSDS_API must be public, partners or off")
 # An API token stops working this many days after it is made (`diversion token create --days`
 # may make it shorter, never longer).
 DIVERSION_TOKEN_DAYS = env_int("DIVERSION_TOKEN_DAYS", 90, minimum=1)

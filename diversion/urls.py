@@ -34,6 +34,8 @@ urlpatterns = [
     path("consent/", include("diversion.consent.urls")),
     path("texts/", include("diversion.texts.urls")),
     path("api/", api.urls),
+    # The HSDS API (Open Referral's own OpenAPI document): the service directory, read-only.
+    path("hsds/", include("diversion.resources.hsds_urls")),
     # The admin signs in through accounts:login (lockout, one-time code).
     path("admin/login/", sign_in.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

@@ -133,7 +133,7 @@ def _registry():
 
     resources = []
     for path in [*SCHEMA_DIR.glob("*.json"), *SCHEMA_DIR.glob("compiled/*.json")]:
-        if path.name == "datapackage.json":
+        if path.name in ("datapackage.json", "openapi.json"):
             continue
         uri = SCHEMA_BASE + str(path.relative_to(SCHEMA_DIR))
         resources.append((uri, Resource.from_contents(json.loads(path.read_text()),

@@ -200,6 +200,7 @@ def _store(bundle: hsds.Bundle, *, site) -> tuple[dict, dict]:
             existing.update({o.hsds_id: o for o in model.objects.filter(
                 site=site, hsds_id__in=ids[start:start + 2000])})
         new, changed = [], []
+        now = timezone.now()
         for hid, entity in entities.items():
             obj = existing.get(hid) or model(site=site, hsds_id=hid)
             for col, value in _columns(kind, entity.record).items():
@@ -207,11 +208,13 @@ def _store(bundle: hsds.Bundle, *, site) -> tuple[dict, dict]:
             obj.record = entity.record
             for name, fk in _FKS[kind].items():
                 setattr(obj, f"{fk}_id", targets[name].get(entity.links.get(name) or ""))
+            if obj.pk:
+                obj.updated_at = now  # bulk_update does not touch auto_now fields
             (changed if obj.pk else new).append(obj)
             stored[kind][hid] = obj
         model.objects.bulk_create(new, batch_size=1000)
         if changed:
-            fields = [*_COLUMNS[kind], "record", *(f"{fk}" for fk in _FKS[kind].values()),
+            fields = [*_COLUMNS[kind], "record", "updated_at", *_FKS[kind].values(),
                       *(["latitude", "longitude"] if kind == "location" else [])]
             model.objects.bulk_update(changed, fields, batch_size=1000)
         created[kind], updated[kind] = len(new), len(changed)
