@@ -285,13 +285,50 @@ def guess_kind(obj) -> str:
     return "organization"
 
 
+# HSDS records nest a few levels deep (a service, its locations, their phones); a document much
+# deeper than this is not a directory, and walking it would exhaust Python's stack.
+MAX_JSON_DEPTH = 64
+
+
+def strict_json(text: str | bytes):
+    """Parse JSON that the database can store: no NaN or Infinity (Python's reader accepts
+    them, JSON does not), no lone surrogate or NUL in a string (neither can be stored as text),
+    no nesting deeper than MAX_JSON_DEPTH. Every refusal is a ValueError saying which."""
+    def no_constants(name):
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        doc = json.loads(text, parse_constant=no_constants)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+            stack.extend((k, depth) for k in value)
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("a text holds a NUL character (\\u0000)")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a text holds a lone surrogate (\\ud800-\\udfff), "
+                                 "which is not Unicode") from None
+    return doc
+
+
 def read_json(data: bytes, *, file: str, kind: str | None = None) -> Bundle:
     """An HSDS JSON document: one object of any of the six kinds (service, organization,
     location, service_at_location, taxonomy_term, taxonomy), a list of them, or an API page
     (`{"contents": [...], ...}`). Validated against the official schema of its kind."""
     try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        doc = strict_json(data)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError among them
         line = getattr(exc, "lineno", None)
         raise HsdsInvalid([HsdsError(file, line, "file", f"not valid JSON ({exc})")])
     if isinstance(doc, dict) and isinstance(doc.get("contents"), list):
@@ -400,7 +437,7 @@ def _cell(value: str, ftype: str):
         return {"true": True, "false": False}.get(value.lower(), value)
     if ftype in ("object", "array"):
         try:
-            return json.loads(value)
+            return strict_json(value)
         except ValueError:
             return value
     return value
@@ -695,9 +732,12 @@ def page(items: list, *, total: int | None = None, number: int = 1,
 
 
 def write_json(directory: Directory, *, kind: str = "service") -> bytes:
-    """Every KIND of the directory, fully nested, as one API page, sorted by id."""
+    """Every KIND of the directory, fully nested, as one API page, sorted by id, keys in
+    sorted order: PostgreSQL's jsonb keeps a record's keys in its own order (SQLite keeps the
+    file's), so only sorted keys make the same directory the same bytes on either database."""
     items = [directory.document(kind, i) for i in sorted(directory.entities.get(kind, {}))]
-    return (json.dumps(page(items), indent=2, ensure_ascii=False) + "\n").encode()
+    return (json.dumps(page(items), indent=2, ensure_ascii=False, sort_keys=True)
+            + "\n").encode()
 
 
 def write(directory: Directory, path: Path, *, kind: str = "service") -> list[Path]:

@@ -93,3 +93,32 @@ def test_a_file_larger_than_the_limit_is_refused_unread(site, tmp_path, monkeypa
     monkeypatch.setattr(hsds, "MAX_FILE_BYTES", 1_000_000)
     with pytest.raises(hsds.HsdsInvalid, match="the file is 2 MB; the limit is 1 MB"):
         hsds.read(path)
+
+
+# An independent attack on `diversion resources import` (before this was resolved) sent JSON
+# that Python reads but no database stores, and got tracebacks (exit 1) instead of the promised
+# `file: path: message` lines and "nothing was imported".
+HOSTILE_JSON = {
+    "deep-list.json": "[" * 10_000 + "]" * 10_000,
+    "deep-objects.json": '{"a":' * 10_000 + "1" + "}" * 10_000,
+    "deep-in-a-service.json": '{"id": "6f1f8a0e-3a0c-4f7c-9a5b-2f1d4f0e8b11", "name": "S", '
+                              '"status": "active", "x": ' + "[" * 990 + "]" * 990 + "}",
+    "nan.json": '{"id": "6f1f8a0e-3a0c-4f7c-9a5b-2f1d4f0e8b11", "name": "NaN", '
+                '"status": "active", "latitude": NaN}',
+    "infinity.json": '[{"id": "6f1f8a0e-3a0c-4f7c-9a5b-2f1d4f0e8b11", "x": Infinity}]',
+    "surrogate.json": '{"id": "6f1f8a0e-3a0c-4f7c-9a5b-2f1d4f0e8b11", "name": "a\\ud800b", '
+                      '"status": "active"}',
+    "nul.json": '{"id": "6f1f8a0e-3a0c-4f7c-9a5b-2f1d4f0e8b11", "name": "a\\u0000b", '
+                '"status": "active"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_JSON))
+def test_json_no_database_can_store_is_refused_with_a_message_and_nothing_stored(
+        site, tmp_path, capsys, name):
+    path = tmp_path / name
+    path.write_text(HOSTILE_JSON[name])
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("resources", "import", str(path))
+    assert f"{name}:" in capsys.readouterr().err
+    assert not Service.objects.exists()
