@@ -209,6 +209,8 @@ def _incoming_text(p) -> str:
     data coding (8: UCS-2), and a best-effort 'content'."""
     raw = p.get("binary", "")
     coding = p.get("coding", "")
+    if not raw:  # a gateway that sends only 'content' (a STOP read as empty would be lost)
+        return p.get("content", "")
     try:
         data = bytes.fromhex(raw)
     except ValueError:

@@ -156,6 +156,10 @@ def test_the_gateway_endpoints_need_the_token_and_refuse_bad_input_without_a_500
                                    "id": "abc"})
     assert response.content == b"ACK/Jasmin"
     assert TextMessage.objects.get(provider_id="abc").case_id is None
+    # Only 'content', no 'binary': the words are read from it (an independent attack's STOP
+    # sent this way was stored as an empty reply, and texts went on).
+    client.post(right, {"from": "15035550124", "content": "STOP", "id": "def"})
+    assert TextMessage.objects.get(provider_id="def").body == "STOP"
 
 
 def test_a_case_manager_s_text_that_names_the_court_is_refused_and_nothing_is_queued(
