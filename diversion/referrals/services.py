@@ -230,6 +230,9 @@ def referral_record_choice(*, referral: Referral, accepted: bool, actor, ip=None
     """Record whether the person accepts the program, once. Acceptance opens the case."""
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     decision = decision_current(referral)
+    if decision is None:  # a referral loaded without its screening (an import, a fixture)
+        raise ValidationError({"accepted": "This referral has no eligibility decision: there "
+                                           "is nothing to accept or decline."})
     rule_set = rule_set_for(site=referral.site, occurred_at=referral.occurred_at,
                             rule_set_id=decision.rule_set_id)
     _record_choice(referral=referral, decision=decision, accepted=accepted, actor=actor,
