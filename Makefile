@@ -76,6 +76,7 @@ test-postgres: setup
 
 lint: setup
 	$(BIN)/ruff check diversion bench ops
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/diversion makemigrations --check --dry-run
 
 bench: setup

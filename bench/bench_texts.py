@@ -93,7 +93,7 @@ def _run(now, gateway) -> tuple[float, int, int]:
     from django.db import connection, connections, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from diversion.cases.tick import tick_run
+    from diversion.platform.tick import tick_run
 
     connections.close_all()
     for suffix in ("-wal", "-shm"):

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "diversion.reports",
     "diversion.consent",
     "diversion.texts",
+    # Above the apps: tick, retention, worker, serve, run, demo and the deployment checks.
+    "diversion.platform",
     "django_tasks",
     # Listed so /api/docs serves Swagger UI from this server's static files; without it
     # django-ninja loads it from a CDN, which the Content-Security-Policy (rightly) refuses.
@@ -263,7 +265,7 @@ DIVERSION_INACTIVE_AFTER_DAYS = env_int("DIVERSION_INACTIVE_AFTER_DAYS", 90, min
 DIVERSION_CASELOAD_WARN = env_int("DIVERSION_CASELOAD_WARN", 20, minimum=1)
 DIVERSION_CASELOAD_MAX = env_int("DIVERSION_CASELOAD_MAX", 25, minimum=1)
 # Years personal data is kept after a case exits (or after a referral that never became a
-# case); then `diversion tick` purges it (diversion/accounts/retention.py).
+# case); then `diversion tick` purges it (diversion/platform/retention.py).
 DIVERSION_RETENTION_YEARS = env_int("DIVERSION_RETENTION_YEARS", 7, minimum=1)
 DIVERSION_PLAN_REVIEW_DAYS = env_int("DIVERSION_PLAN_REVIEW_DAYS", 90, minimum=1)
 # A declined hold stays on the prosecutor's list this long, then leaves it (retention).

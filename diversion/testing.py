@@ -1,16 +1,13 @@
 """Builders of synthetic test data (Faker). Nothing here is about a real person."""
 
-from datetime import date, datetime
-
-from faker import Faker
+from datetime import date
 
 from diversion.accounts.models import Role, User
 from diversion.accounts.services import user_create
 from diversion.people.models import Person
 from diversion.people.services import person_create
+from diversion.platform.synthetic import DOWNTOWN, fake, screening_input  # noqa: F401 (builders)
 from diversion.sites.models import Site
-
-fake = Faker("en_US")
 
 PERSONAS = {
     "officer": ("olivia", Role.OFFICER),
@@ -55,38 +52,8 @@ def make_person(*, site: Site, given_name: str | None = None, family_name: str |
     )
 
 
-# Director Park, downtown Portland: inside the 2017 downtown area.
-DOWNTOWN = {"lat": 45.5186, "lon": -122.681}
 # Kenton, north Portland: outside every area.
 KENTON = {"lat": 45.584, "lon": -122.686}
-
-
-def screening_input(**overrides) -> dict:
-    """A complete, eligible arrest referral in downtown Portland; override any key."""
-    data = {
-        "pathway": "arrest",
-        "occurred_at": "2027-01-12T21:15:00-08:00",
-        "location": dict(DOWNTOWN),
-        "charge": {"offense": "PCS", "substantial_quantity": False,
-                   "commercial_drug_offense": False},
-        "substances": [{"substance": "methamphetamine", "grams": 3.4}],
-        "active_extraditable_warrant": False,
-        "no_contact_order_with_participant": False,
-        "lead_status": "never",
-        "specialty_court": "none",
-        "supervision": "none",
-        "supervision_for_person_offense": None,
-        "ops_team_recommends_readmission": None,
-        "da_agrees_to_readmission": None,
-        "ops_team_denial": False,
-        "exceptional_circumstances": None,
-    }
-    data.update(overrides)
-    return data
-
-
-def iso(dt: datetime) -> str:
-    return dt.isoformat()
 
 
 # Tasks through the real database queue (drained by `diversion worker --batch` in the test),

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 240
 # The stylesheet's header colour (--brand): a browser's own style gives a header no background.
 BRAND = "rgb(0, 94, 162)"
-PASSWORD = "lead-demo-password"  # the demo's (diversion/sites/management/commands/demo.py)
+PASSWORD = "lead-demo-password"  # the demo's (diversion/platform/demo_users.py)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no {CHROMIUM}")
 

@@ -16,13 +16,13 @@ from django.db import OperationalError
 from django.test import override_settings
 from django.urls import reverse
 
-from diversion.accounts.checks import demo_users_present
 from diversion.accounts.models import Role, User
 from diversion.accounts.services import user_create
 from diversion.accounts.tests.serving import Server, child_env, production_env, run
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notify
-from diversion.sites.management.commands.demo import DEMO_PASSWORD
+from diversion.platform.checks import demo_users_present
+from diversion.platform.demo_users import DEMO_PASSWORD
 from diversion.testing import DB_TASKS
 
 

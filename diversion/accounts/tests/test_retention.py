@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diversion import testing
-from diversion.accounts.retention import PURGED, people_due_for_purge, retention_purge
 from diversion.accounts.tests.records import caseload
 from diversion.audit.models import AuditEvent
 from diversion.audit.services import audit_verify, is_scrubbed
 from diversion.cases import services as cases
-from diversion.cases.tick import tick_run
+from diversion.lib.jobs import PURGED
 from diversion.people.models import Alias, Person
+from diversion.platform.retention import people_due_for_purge, retention_purge
+from diversion.platform.tick import tick_run
 from diversion.referrals.models import Referral
 
 YEAR = timedelta(days=365)

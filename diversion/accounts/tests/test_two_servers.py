@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from diversion import testing
 from diversion.accounts.tests.serving import PROD_SECRET, Server, child_env, run
-from diversion.sites.management.commands.demo import DEMO_PASSWORD
+from diversion.platform.demo_users import DEMO_PASSWORD
 
 pytestmark = pytest.mark.postgres
 

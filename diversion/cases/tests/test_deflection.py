@@ -12,8 +12,8 @@ from diversion.audit.models import AuditEvent
 from diversion.cases.models import DeflectionStatus, OnCallShift
 from diversion.cases.services import deflection_step_record
 from diversion.cases.tests.conftest import local
-from diversion.cases.tick import tick_run
 from diversion.notifications.models import Notification
+from diversion.platform.tick import tick_run
 from diversion.referrals.services import PersonInput, referral_submit
 from diversion.texts.deadlines import case_deadline, open_deadlines
 

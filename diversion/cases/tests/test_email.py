@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from diversion.cases.services import assessment_save, contact_record
 from diversion.cases.tests.conftest import local
-from diversion.cases.tick import tick_run
 from diversion.notifications.models import Notification
+from diversion.platform.tick import tick_run
 
 
 def test_emails_link_to_the_record_and_carry_nothing_personal(

@@ -11,8 +11,8 @@ from diversion.audit.models import AuditEvent
 from diversion.cases.models import HoldStatus
 from diversion.cases.services import assessment_save, hold_da_decide
 from diversion.cases.tests.conftest import local
-from diversion.cases.tick import tick_run
 from diversion.notifications.models import Notification
+from diversion.platform.tick import tick_run
 
 # (arrest, last minute of day 30, first minute of day 31), local wall-clock times.
 # The March window contains the spring-forward (14 March 2027), the November one the

@@ -18,7 +18,7 @@ from diversion.cases.services import (
     plan_review_record,
 )
 from diversion.cases.tests.conftest import local
-from diversion.cases.tick import tick_run
+from diversion.platform.tick import tick_run
 
 
 def _statuses(case):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from diversion.cases.models import Assessment, CaseStatus, Contact
 from diversion.cases.services import contact_record
-from diversion.cases.tick import tick_run
+from diversion.platform.tick import tick_run
 
 
 def _get(client, user, name, *args):

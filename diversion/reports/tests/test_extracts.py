@@ -47,7 +47,7 @@ def test_the_worker_prepares_the_extract_for_the_one_who_asked(site, personas, c
 
 
 def test_a_day_later_the_tick_deletes_the_extract(client, site, personas, county):
-    from diversion.cases.tick import tick_run
+    from diversion.platform.tick import tick_run
 
     login(client, personas["evaluator"]).post(reverse("reports:extract"))
     assert ExportFile.objects.count() == 1

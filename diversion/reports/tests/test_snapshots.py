@@ -101,7 +101,7 @@ def test_a_snapshot_older_than_the_limit_is_refreshed_when_opened(client, person
 
 def test_the_tick_refreshes_stale_snapshots_and_leaves_fresh_ones(site, personas, county,
                                                                    client):
-    from diversion.cases.tick import tick_run
+    from diversion.platform.tick import tick_run
 
     login(client, personas["evaluator"])
     client.get(reverse("reports:index"))

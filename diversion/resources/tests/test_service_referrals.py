@@ -154,7 +154,7 @@ def test_the_directory_page_needs_login(client):
 
 
 def test_tick_runs_the_follow_ups_once(case, shelter, case_manager):
-    from diversion.cases.tick import tick_run
+    from diversion.platform.tick import tick_run
 
     with time_machine.travel(datetime(2027, 3, 1, 18, 0, tzinfo=UTC), tick=False):
         service_referral_create(case=case, service=shelter, actor=case_manager)

@@ -5,9 +5,9 @@ from django.urls import reverse
 
 from diversion.accounts.models import Role, User
 from diversion.cases.models import Case
+from diversion.platform.demo_users import DEMO_PASSWORD
 from diversion.referrals.models import Referral
 from diversion.reports.models import ArrestRecord
-from diversion.sites.management.commands.demo import DEMO_PASSWORD
 
 
 def test_it_loads_one_demo_user_per_role_with_work_on_their_pages_and_can_run_again(

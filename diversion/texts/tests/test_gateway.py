@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from diversion.accounts.tests.serving import DIVERSION, child_env
 from diversion.cases.models import Contact, ContactKind
-from diversion.cases.tick import tick_run
 from diversion.notifications.models import Notification
+from diversion.platform.tick import tick_run
 from diversion.texts import services
 from diversion.texts.models import Direction, MessageKind, MessageStatus, TextMessage
 from diversion.texts.tests.conftest import TOKEN, local_noon, open_case, wait_until

@@ -3,7 +3,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from diversion.cases.tick import tick_run
+from diversion.platform.tick import tick_run
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         "before a hold's deadline, each reminder once; (3) a case without contact for "
         "DIVERSION_INACTIVE_AFTER_DAYS (default 90) becomes inactive, and nothing else ever "
         "changes a case's status by itself; (4) emails that failed in the last 2 days are "
-        "retried. Other apps add jobs in their tick.py."
+        "retried. Apps add jobs in their jobs.py."
     )
 
     def add_arguments(self, parser):

@@ -9,7 +9,7 @@ settings). Refused in production, where `diversion serve` runs the app.
 from django.conf import settings
 from django.core.management.commands.runserver import Command as RunserverCommand
 
-from diversion.sites.management.commands.demo import demo_logins
+from diversion.platform.demo_users import demo_logins
 
 
 class Command(RunserverCommand):

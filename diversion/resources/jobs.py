@@ -1,11 +1,10 @@
-"""Time-driven work of the resources app, run by `diversion tick` (see diversion.cases.tick)."""
+"""The resources app's periodic job (diversion.lib.jobs), run by `diversion tick`."""
 
-from diversion.cases.tick import tick_job
+from diversion.lib.jobs import tick_job
+from diversion.resources.services import service_referral_followups
 
 
 @tick_job("service_referral_follow_ups", order=50)
 def service_referral_follow_ups(*, now):
     """Remind case managers of service referrals whose follow-up day has come; once each."""
-    from diversion.resources.services import service_referral_followups
-
     return service_referral_followups(now)

@@ -8,6 +8,9 @@ from django.contrib.auth.hashers import check_password
 from django.core import checks
 from django.db import DatabaseError
 
+from diversion.accounts.models import User
+from diversion.platform.demo_users import DEMO_PASSWORD, DEMO_USERS
+
 DEMO_EMAIL_DOMAIN = "@demo.invalid"
 
 
@@ -19,9 +22,6 @@ def demo_users_present() -> list[str]:
     address. A real account that happens to be called "admin" with its own
     password and address is not one.
     """
-    from diversion.accounts.models import User
-    from diversion.sites.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
-
     names = [username for username, _role in DEMO_USERS]
     found = []
     for user in User.objects.filter(username__in=names, is_active=True).only(

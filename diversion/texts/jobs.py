@@ -1,6 +1,6 @@
 """The texts' periodic jobs, run by `diversion tick` (every minute from cron or a timer)."""
 
-from diversion.cases.tick import tick_job
+from diversion.lib.jobs import tick_job
 from diversion.texts.services import reminders_queue, texts_failed_notify, texts_send_due
 
 

@@ -11,34 +11,20 @@ from django.utils import timezone
 from diversion.accounts.models import Role, User
 from diversion.accounts.services import user_create
 from diversion.cases.models import OnCallShift
+from diversion.cases.services import assessment_save, contact_record, goal_add
+from diversion.platform.demo_users import DEMO_PASSWORD, DEMO_PHONES, DEMO_USERS, demo_logins
+from diversion.platform.synthetic import fake, screening_input
+from diversion.referrals.models import Referral
+from diversion.referrals.services import PersonInput, referral_record_choice, referral_submit
+from diversion.reports.models import ArrestRecord
+from diversion.reports.services import arrests_import, referrals_import
+from diversion.reports.synth import write
 from diversion.sites.models import Agency
 from diversion.sites.selectors import site_default
-from diversion.testing import fake, screening_input
 
 DEMO_SEED = 2017
 DEMO_COUNTY_PEOPLE = 1500
 LIVE_REFERRALS = 14
-
-DEMO_PASSWORD = "lead-demo-password"
-DEMO_USERS = [
-    ("officer", Role.OFFICER),
-    ("casemanager", Role.CASE_MANAGER),
-    ("supervisor", Role.SUPERVISOR),
-    ("prosecutor", Role.PROSECUTOR),
-    ("opsteam", Role.OPS_TEAM),
-    ("evaluator", Role.EVALUATOR),
-    ("admin", Role.ADMINISTRATOR),
-]
-# The on-call case manager's work phone, which the officer's "call the case manager" line shows
-# (555-01xx: the range kept for fiction).
-DEMO_PHONES = {"casemanager": "503-555-0134"}
-
-
-def demo_logins() -> list[str]:
-    """The lines that tell a newcomer how to sign in: one per demo user, with the password."""
-    lines = [f"Sign in as any of these (password: {DEMO_PASSWORD}):"]
-    lines += [f"  {username:<12} {Role(role).label}" for username, role in DEMO_USERS]
-    return lines
 
 
 class Command(BaseCommand):
@@ -74,10 +60,6 @@ class Command(BaseCommand):
     def _county(self) -> str:
         """Booking records and historical program records from `diversion synth`, for the
         reports (the same generator the evaluation tests use)."""
-        from diversion.reports.models import ArrestRecord
-        from diversion.reports.services import arrests_import, referrals_import
-        from diversion.reports.synth import write
-
         site = site_default()
         if ArrestRecord.objects.filter(site=site).exists():
             return ""
@@ -90,10 +72,6 @@ class Command(BaseCommand):
     def _live_casework(self) -> int:
         """A fortnight of referrals through the real services, so every role's pages have work
         on them: some accepted (cases, holds, contacts), some declined, some ineligible."""
-        from diversion.cases.services import assessment_save, contact_record, goal_add
-        from diversion.referrals.models import Referral
-        from diversion.referrals.services import PersonInput, referral_submit
-
         site = site_default()
         if Referral.objects.filter(site=site).exists():
             return 0
@@ -119,8 +97,6 @@ class Command(BaseCommand):
             decision = referral.decisions.get()
             if decision.verdict != "eligible":
                 continue
-            from diversion.referrals.services import referral_record_choice
-
             referral_record_choice(referral=referral, accepted=i % 5 != 4, actor=officer)
             case = getattr(referral, "case", None)
             if case is None:

@@ -9,6 +9,9 @@ are deleted, contact notes and places, assessment answers, goals, steps, plan re
 notes, Operations Team notes and consent signatures are blanked. The audit events about the
 person are scrubbed with `audit_scrub_person` (never deleted), so `diversion audit verify`
 still passes. `diversion tick` runs `retention_purge` daily (job "retention_purge").
+
+Each app blanks what it holds through the retention step it registers in its `jobs.py`
+(`diversion.lib.jobs.retention_step`): cases, partners, consent, and people last.
 """
 
 from datetime import datetime
@@ -17,25 +20,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from diversion.audit.services import audit_record, audit_scrub_person
-from diversion.cases.models import (
-    OPEN_STATUSES,
-    Assessment,
-    Case,
-    Contact,
-    Goal,
-    GoalStep,
-    PlanReview,
-)
-from diversion.cases.tick import tick_job
-from diversion.consent.models import Consent
-from diversion.lib.names import name_key
-from diversion.partners.models import OpsDecision
-from diversion.people.models import Alias, Person, ProtectionOrder
+from diversion.cases.models import OPEN_STATUSES, Case
+from diversion.lib.jobs import RETENTION_STEPS
+from diversion.people.models import Person
 from diversion.referrals.models import Referral
-
-PURGED = "[purged]"
 
 
 def retention_cutoff(*, now: datetime) -> datetime:
@@ -70,21 +61,10 @@ def person_purge(*, person: Person, actor=None, now: datetime | None = None) -> 
         return person
     # Scrub first: it finds the person's events through their referrals and cases.
     scrubbed = audit_scrub_person(person_id=person.pk, actor=actor)
+    autodiscover_modules("jobs")
+    for step in sorted(RETENTION_STEPS, key=lambda s: (s.order, s.name)):
+        step.func(person=person, now=now)
     cases = Case.objects.filter(person=person)
-    Contact.objects.filter(case__in=cases).update(note="", place="")
-    Assessment.objects.filter(case__in=cases).update(answers={})
-    Goal.objects.filter(case__in=cases).update(text=PURGED)
-    GoalStep.objects.filter(goal__case__in=cases).update(text=PURGED)
-    PlanReview.objects.filter(case__in=cases).update(note="", goals_snapshot=[])
-    cases.update(exit_note="")
-    OpsDecision.objects.filter(Q(case__in=cases) | Q(referral__person=person)).update(note="")
-    Consent.objects.filter(person=person).update(signed_name=PURGED)
-    Alias.objects.filter(person=person).delete()
-    ProtectionOrder.objects.filter(Q(restrained=person) | Q(protected=person)).delete()
-    Person.objects.filter(pk=person.pk).update(
-        given_name=PURGED, family_name=PURGED, name_key=name_key(PURGED, PURGED),
-        date_of_birth=None, person_key="", purged_at=now, version=person.version + 1,
-        updated_at=now)
     audit_record(actor=actor, action="person.purge", object_type="people.person",
                  object_id=person.pk, site=person.site_id,
                  data={"cases": cases.count(), "events_scrubbed": scrubbed,
@@ -101,8 +81,3 @@ def retention_purge(*, now: datetime, actor=None) -> int:
         person_purge(person=person, actor=actor, now=now)
         done += 1
     return done
-
-
-@tick_job("retention_purge", order=90)
-def _retention_purge(*, now):
-    return retention_purge(now=now)
