@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from diversion.accounts.models import ApiToken, Role, User
+from diversion.accounts.tokens import token_user
 from diversion.audit.services import audit_record
 from diversion.policy import GRANTABLE_ROLES
 from diversion.sites.models import Site
@@ -125,9 +126,7 @@ def token_authenticate(key: str) -> User | None:
     otherwise.
 
     One implementation for the API and everything else: the query is compiled once per
-    process in diversion.api.tokens, since building it cost more than running it."""
-    from diversion.api.tokens import token_user
-
+    process in diversion.accounts.tokens, since building it cost more than running it."""
     return token_user(key)
 
 

@@ -2,7 +2,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from diversion import policy
-from diversion.api.tokens import token_user
+from diversion.accounts.tokens import token_user
 
 
 class BearerOrSession(HttpBearer):

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja.errors import HttpError
 
 from diversion import policy
-from diversion.api.jsonbody import NotJson, parse_json
+from diversion.lib.jsonbody import NotJson, parse_json
 
 # The error body every 400 carries, for the OpenAPI documents.
 ERROR_SCHEMA = {

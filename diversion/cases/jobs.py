@@ -1,13 +1,10 @@
 """The cases app's periodic jobs and its part of the retention purge (diversion.lib.jobs)."""
 
 from diversion.cases.models import Assessment, Case, Contact, Goal, GoalStep, PlanReview
-from diversion.cases.services import (
-    cases_mark_inactive,
-    deflections_resolve_due,
-    hold_reminders_send,
-    holds_resolve_due,
-    plan_reviews_remind,
-)
+from diversion.cases.services.deflection import deflections_resolve_due
+from diversion.cases.services.hold import hold_reminders_send, holds_resolve_due
+from diversion.cases.services.lifecycle import cases_mark_inactive
+from diversion.cases.services.plans import plan_reviews_remind
 from diversion.lib.jobs import PURGED, retention_step, tick_job
 
 

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -116,7 +116,55 @@ def plan_review_due(case: Case, *, reviews: list, goals: list):
         return reviews[0].next_review_due
     if not goals:
         return None
-    from diversion.cases.services import plan_review_interval
-
     first = min(goals, key=lambda g: (g.created_at, g.pk))
     return first.created_at.astimezone(case.site.tz).date() + plan_review_interval()
+
+
+def caseload_count(user) -> int:
+    return Case.objects.filter(case_manager=user, status__in=OPEN_STATUSES).count()
+
+
+def on_call_case_manager(*, site, at) -> User:
+    """Who takes a new case at AT (see on_call_case_manager_and_load)."""
+    return on_call_case_manager_and_load(site=site, at=at)[0]
+
+
+def on_call_case_manager_and_load(*, site, at) -> tuple[User, int]:
+    """Who takes a new case at AT, and how many open cases they have now.
+
+    The rota's shifts covering AT, the latest to start first, skipping anyone already at the
+    caseload maximum (settings.DIVERSION_CASELOAD_MAX); then the site's active case manager
+    with the fewest open cases under the maximum. If everyone is at the maximum, the person on
+    call (or the least loaded) still takes it: a person who accepted the program is never left
+    without a case manager. case_open then tells the supervisors.
+    """
+    cap = settings.DIVERSION_CASELOAD_MAX
+    shifts = list(
+        OnCallShift.objects.select_related("case_manager")
+        .filter(site=site, starts_at__lte=at, ends_at__gt=at, case_manager__is_active=True)
+        .annotate(open_cases=Count("case_manager__cases_managed", filter=Q(
+            case_manager__cases_managed__status__in=OPEN_STATUSES)))
+        .order_by("-starts_at", "-id")
+    )
+    for shift in shifts:
+        if shift.open_cases < cap:
+            return shift.case_manager, shift.open_cases
+    loads = (
+        User.objects.filter(site=site, role=Role.CASE_MANAGER, is_active=True)
+        .annotate(open_cases=Count("cases_managed",
+                                   filter=Q(cases_managed__status__in=OPEN_STATUSES)))
+        .order_by("open_cases", "id")
+    )
+    fallback = loads.first()
+    if shifts:
+        if fallback is not None and fallback.open_cases < cap:
+            return fallback, fallback.open_cases
+        return shifts[0].case_manager, shifts[0].open_cases
+    if fallback is None:
+        raise ValidationError({"accepted": "No case manager is on call or active at this site; "
+                                           "call the program supervisor."})
+    return fallback, fallback.open_cases
+
+
+def plan_review_interval() -> timedelta:
+    return timedelta(days=getattr(settings, "DIVERSION_PLAN_REVIEW_DAYS", 90))

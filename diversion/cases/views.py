@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from diversion import policy
 from diversion.accounts.models import Role, User
-from diversion.cases import services
 from diversion.cases.forms import (
     DEFLECTION_STEP_LABELS,
     CaseloadReassignForm,
@@ -45,6 +44,20 @@ from diversion.cases.selectors import (
     holds_visible_to,
     on_call_shifts,
     plan_review_due,
+)
+from diversion.cases.services import caseloads as caseload_services
+from diversion.cases.services import lifecycle
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.caseloads import caseload_reassign, on_call_shift_add
+from diversion.cases.services.contacts import contact_record
+from diversion.cases.services.deflection import DEFLECTION_STEPS, deflection_step_record
+from diversion.cases.services.hold import hold_da_decide
+from diversion.cases.services.plans import (
+    goal_add,
+    goal_step_add,
+    goal_step_done,
+    goal_update,
+    plan_review_record,
 )
 from diversion.consent.models import NOTICE_2_32
 from diversion.consent.services import disclose_hold_status
@@ -99,7 +112,7 @@ def caseloads(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            moved = services.caseload_reassign(
+            moved = caseload_reassign(
                 from_user=d["from_user"], to=d["case_manager"], actor=request.user,
                 reason=d["reason"], override_reason=d["override_reason"])
         except ValidationError as exc:
@@ -179,7 +192,7 @@ def hold_decide(request, pk: int):
     form = HoldDecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.hold_da_decide(hold=hold, actor=request.user,
+            hold_da_decide(hold=hold, actor=request.user,
                                     to_status=form.cleaned_data["to_status"],
                                     reason=form.cleaned_data["reason"])
         except ValidationError as exc:
@@ -200,7 +213,7 @@ def on_call(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.on_call_shift_add(site=site, case_manager=d["case_manager"],
+            on_call_shift_add(site=site, case_manager=d["case_manager"],
                                        starts_at=d["starts_at"], ends_at=d["ends_at"],
                                        actor=request.user)
         except ValidationError as exc:
@@ -274,7 +287,7 @@ def _context(request, case, **forms) -> dict:
     if deflection is not None:
         ctx["deflection_steps"] = [
             {"id": step, "label": label,
-             "at": getattr(deflection, services.DEFLECTION_STEPS[step])}
+             "at": getattr(deflection, DEFLECTION_STEPS[step])}
             for step, label in DEFLECTION_STEP_LABELS.items()]
         # the window's last local day: the deadline is the local midnight after it
         ctx["deflection_last_day"] = deflection.due_at.astimezone(tz).date() - timedelta(days=1)
@@ -294,7 +307,7 @@ def case_deflection_step(request, pk: int):
     ok = form.is_valid()
     if ok:
         try:
-            services.deflection_step_record(case=case, step=form.cleaned_data["step"],
+            deflection_step_record(case=case, step=form.cleaned_data["step"],
                                             at=form.cleaned_data["at"], actor=request.user)
         except ValidationError as exc:
             form.add_service_error(exc)
@@ -363,7 +376,7 @@ def case_contact_add(request, pk: int):
     case = get_case_for_user(request.user, pk, write=True)
     form = ContactForm(request.POST, tz=case.site.tz)
     ok = form.is_valid() and _run(
-        form, services.contact_record, case=case, actor=request.user,
+        form, contact_record, case=case, actor=request.user,
         at=form.cleaned_data.get("at"), kind=form.cleaned_data.get("kind"),
         place=form.cleaned_data.get("place"),
         duration_minutes=form.cleaned_data.get("duration_minutes"),
@@ -396,7 +409,7 @@ def case_assessment_save(request, pk: int, kind: str):
             errors["completed_at"] = [_("Give the date and time the assessment was completed.")]
     if not errors:
         try:
-            services.assessment_save(case=case, actor=request.user, kind=kind, answers=answers,
+            assessment_save(case=case, actor=request.user, kind=kind, answers=answers,
                                      completed_at=completed_at,
                                      version=request.POST.get("version") or None)
         except ValidationError as exc:
@@ -413,7 +426,7 @@ def case_exit(request, pk: int):
     case = get_case_for_user(request.user, pk, write=True)
     form = ExitForm(request.POST)
     ok = form.is_valid() and _run(
-        form, services.case_exit, case=case, actor=request.user,
+        form, lifecycle.case_exit, case=case, actor=request.user,
         reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
         version=form.cleaned_data["version"])
     return _respond(request, case, ok=ok, message=_("The case has exited."),
@@ -427,7 +440,7 @@ def case_reassign(request, pk: int):
     _require(request.user, "case.assign")
     form = ReassignForm(request.POST, case_managers=_case_managers(case.site_id))
     ok = form.is_valid() and _run(
-        form, services.case_reassign, case=case, to=form.cleaned_data["case_manager"],
+        form, caseload_services.case_reassign, case=case, to=form.cleaned_data["case_manager"],
         actor=request.user, reason=form.cleaned_data["reason"],
         override_reason=form.cleaned_data["override_reason"],
         version=request.POST.get("version") or None)
@@ -441,7 +454,7 @@ def case_goal_add(request, pk: int):
     case = get_case_for_user(request.user, pk, write=True)
     form = GoalForm(request.POST)
     ok = form.is_valid() and _run(
-        form, services.goal_add, case=case, actor=request.user, text=form.cleaned_data["text"],
+        form, goal_add, case=case, actor=request.user, text=form.cleaned_data["text"],
         target_date=form.cleaned_data["target_date"],
         steps=[form.cleaned_data["first_step"]])
     return _respond(request, case, ok=ok, message=_("Goal added."),
@@ -459,7 +472,7 @@ def case_goal_update(request, pk: int, goal_pk: int):
     case, goal = _goal(request, pk, goal_pk)
     form = GoalUpdateForm(request.POST)
     ok = form.is_valid() and _run(
-        form, services.goal_update, goal=goal, actor=request.user,
+        form, goal_update, goal=goal, actor=request.user,
         version=form.cleaned_data["version"], status=form.cleaned_data["status"],
         target_date=form.cleaned_data["target_date"])
     errors = {} if ok else {goal.pk: form.errors}
@@ -471,7 +484,7 @@ def case_goal_update(request, pk: int, goal_pk: int):
 def case_step_add(request, pk: int, goal_pk: int):
     case, goal = _goal(request, pk, goal_pk)
     form = StepForm(request.POST)
-    ok = form.is_valid() and _run(form, services.goal_step_add, goal=goal, actor=request.user,
+    ok = form.is_valid() and _run(form, goal_step_add, goal=goal, actor=request.user,
                                   text=form.cleaned_data["text"],
                                   target_date=form.cleaned_data["target_date"])
     return _respond(request, case, ok=ok, message=_("Step added."),
@@ -483,7 +496,7 @@ def case_step_add(request, pk: int, goal_pk: int):
 def case_step_done(request, pk: int, step_pk: int):
     case = get_case_for_user(request.user, pk, write=True)
     step = get_object_or_404(GoalStep, goal__case=case, pk=step_pk)
-    services.goal_step_done(step=step, actor=request.user,
+    goal_step_done(step=step, actor=request.user,
                             done=request.POST.get("done", "1") == "1")
     return _respond(request, case, ok=True)
 
@@ -493,7 +506,7 @@ def case_step_done(request, pk: int, step_pk: int):
 def case_plan_review(request, pk: int):
     case = get_case_for_user(request.user, pk, write=True)
     form = PlanReviewForm(request.POST)
-    ok = form.is_valid() and _run(form, services.plan_review_record, case=case,
+    ok = form.is_valid() and _run(form, plan_review_record, case=case,
                                   actor=request.user, note=form.cleaned_data["note"])
     return _respond(request, case, ok=ok, message=_("Plan review recorded."),
                     **({} if ok else {"review_form": form}))

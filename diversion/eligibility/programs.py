@@ -13,8 +13,6 @@ Pure Python, no Django, like the rest of the engine.
 from __future__ import annotations
 
 import bisect
-import os
-import threading
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -22,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import RuleSetError
-from .rulesets import RULES_DIR_ENV, Registry, RuleSet
+from .rulesets import Registry, RulesDirCache, RuleSet
 from .validation import PATHWAYS
 
 BUILTIN_PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -259,9 +257,6 @@ def load_program(path: Path, rule_sets: Registry | None = None) -> Program:
 class Programs:
     """Every program definition a deployment knows, by id, by site and by rule set."""
 
-    _default: tuple[str | None, Programs] | None = None
-    _lock = threading.Lock()
-
     def __init__(self, programs):
         self._by_id: dict[str, Program] = {}
         for p in programs:
@@ -295,16 +290,9 @@ class Programs:
 
     @classmethod
     def default(cls) -> Programs:
-        """The shipped programs plus those in $DIVERSION_RULES_DIR/programs; cached."""
-        extra = os.environ.get(RULES_DIR_ENV) or None
-        cached = cls._default
-        if cached is not None and cached[0] == extra:
-            return cached[1]
-        with cls._lock:
-            dirs = [BUILTIN_PROGRAMS] + ([Path(extra) / PROGRAMS_SUBDIR] if extra else [])
-            programs = cls.from_dirs(dirs, Registry.default())
-            cls._default = (extra, programs)
-            return programs
+        """The shipped programs plus those in $DIVERSION_RULES_DIR/programs; cached per value
+        of it, like Registry.default."""
+        return _DEFAULT_PROGRAMS.get()
 
     def get(self, program_id: str) -> Program:
         return self._by_id[program_id]
@@ -347,3 +335,7 @@ def implicit_lead_program(rule_set: RuleSet) -> Program:
                                 "while_open"),
                      Permission("outcome_decision", ("prosecutor",), "after_resolution")],
     )
+
+
+_DEFAULT_PROGRAMS = RulesDirCache(lambda extra: Programs.from_dirs(
+    [BUILTIN_PROGRAMS] + ([extra / PROGRAMS_SUBDIR] if extra else []), Registry.default()))

@@ -20,6 +20,26 @@ from .validation import PATHWAYS, Referral
 BUILTIN_RULESETS = Path(__file__).resolve().parent / "rulesets"
 RULES_DIR_ENV = "DIVERSION_RULES_DIR"
 
+
+class RulesDirCache:
+    """One value built from the shipped files and $DIVERSION_RULES_DIR, kept until that
+    variable changes; built under a lock. BUILD(extra) gets the directory (a Path) or None."""
+
+    def __init__(self, build):
+        self._build = build
+        self._value: tuple[str | None, object] | None = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        extra = os.environ.get(RULES_DIR_ENV) or None
+        cached = self._value
+        if cached is not None and cached[0] == extra:
+            return cached[1]
+        with self._lock:
+            value = self._build(Path(extra) if extra else None)
+            self._value = (extra, value)
+            return value
+
 _TOP_KEYS = {
     "id": (str, True),
     "version": ((str, int), True),
@@ -286,9 +306,6 @@ def load_ruleset(path: Path) -> RuleSet:
 class Registry:
     """All the rule sets a deployment knows, by id and by site."""
 
-    _default: tuple[str | None, Registry] | None = None
-    _lock = threading.Lock()
-
     def __init__(self, rule_sets):
         self._by_id: dict[str, RuleSet] = {}
         for rs in rule_sets:  # later ones replace earlier ones with the same id
@@ -325,15 +342,7 @@ class Registry:
     @classmethod
     def default(cls) -> Registry:
         """The shipped rule sets plus those in $DIVERSION_RULES_DIR; cached per value of it."""
-        extra = os.environ.get(RULES_DIR_ENV) or None
-        cached = cls._default
-        if cached is not None and cached[0] == extra:
-            return cached[1]
-        with cls._lock:
-            dirs = [BUILTIN_RULESETS] + ([Path(extra)] if extra else [])
-            registry = cls.from_dirs(dirs)
-            cls._default = (extra, registry)
-            return registry
+        return _DEFAULT_REGISTRY.get()
 
     def get(self, rule_set_id) -> RuleSet:
         try:
@@ -369,3 +378,7 @@ class Registry:
 
 
 __all__ = ["MET", "NOT_MET", "UNKNOWN", "NOT_APPLICABLE", "RuleSet", "Registry", "load_ruleset"]
+
+
+_DEFAULT_REGISTRY = RulesDirCache(
+    lambda extra: Registry.from_dirs([BUILTIN_RULESETS] + ([extra] if extra else [])))

@@ -43,17 +43,6 @@ def meeting_create(*, site, held_on: date, actor, attendees: list[User] = (),
     return meeting
 
 
-@transaction.atomic
-def meeting_set_attendees(*, meeting: Meeting, attendees: list[User], actor) -> Meeting:
-    _require(actor, "ops.decide", meeting.site_id)
-    if any(u.site_id != meeting.site_id for u in attendees):
-        raise ValidationError({"attendees": "Attendees must work for this program."})
-    meeting.attendees.set(attendees)
-    audit_record(actor=actor, action="meeting.attendees", obj=meeting, site=meeting.site_id,
-                 data={"attendees": sorted(u.pk for u in attendees)})
-    return meeting
-
-
 def _current_decision(referral: Referral) -> Decision:
     return referral.decisions.order_by("-id").first()
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from diversion import eligibility
 from diversion.audit.services import audit_record
-from diversion.cases.services import case_open
+from diversion.cases.services.lifecycle import case_open
 from diversion.lib.models import full_clean_held
 from diversion.lib.names import name_key
 from diversion.people.models import Person

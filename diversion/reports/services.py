@@ -19,17 +19,9 @@ from diversion import eligibility
 from diversion.audit.services import audit_record
 from diversion.lib.names import name_key
 from diversion.people.models import Person
-from diversion.reports.importing import (
-    _EPOCH,
-    _US,
-    HeaderError,
-    Progress,
-    RowError,
-    read_tables,
-    utc_datetimes,
-    utc_text,
-    validate,
-)
+from diversion.reports.importing.columns import utc_datetimes, utc_text, validate
+from diversion.reports.importing.csvfile import _EPOCH, _US, Progress, read_tables
+from diversion.reports.importing.rows import HeaderError, RowError
 from diversion.reports.models import ArrestRecord, MatchReview, ProgramRecord
 
 CHUNK = 50_000  # rows validated and stored at a time (the progress bar moves per chunk)

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
-from diversion.api.tokens import token_user
+from diversion.accounts.tokens import token_user
 from diversion.resources import hsds
 from diversion.resources.models import (
     Location,

@@ -379,20 +379,6 @@ def service_referral_transition(*, referral: ServiceReferral, status: str, actor
     return locked
 
 
-@transaction.atomic
-def service_referral_set_follow_up(*, referral: ServiceReferral, on, actor) -> ServiceReferral:
-    locked = ServiceReferral.objects.select_for_update().get(pk=referral.pk)
-    if not locked.is_open:
-        raise ValidationError({"follow_up_on": "This referral has ended."})
-    locked.follow_up_on = on
-    locked.version += 1
-    locked.full_clean()
-    locked.save()
-    audit_record(actor=actor, action="service_referral.follow_up", obj=locked,
-                 site=locked.site_id, data={"follow_up_on": on.isoformat() if on else None})
-    return locked
-
-
 def service_referral_followups(now: datetime) -> int:
     """Remind the case manager of each open service referral whose follow-up day has come
     (in the site's time zone). Once per referral per follow-up date, however often it runs;

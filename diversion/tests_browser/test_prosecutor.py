@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from diversion.cases.services import assessment_save
+from diversion.cases.services.assessments import assessment_save
 from diversion.tests_browser.conftest import sign_in, visit
 from diversion.tests_browser.journeys import accepted_arrest
 

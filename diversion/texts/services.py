@@ -27,7 +27,7 @@ from diversion import policy
 from diversion.accounts.models import Role, User
 from diversion.audit.services import audit_record
 from diversion.cases.models import OPEN_STATUSES, Case, ContactKind
-from diversion.cases.services import contact_record
+from diversion.cases.services.contacts import contact_record
 from diversion.notifications.services import notify
 from diversion.sites.models import Site
 from diversion.sites.selectors import site_default

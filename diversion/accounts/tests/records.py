@@ -13,8 +13,11 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from diversion.cases import services as cases
 from diversion.cases.models import ProsecutionHold
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.contacts import contact_record
+from diversion.cases.services.lifecycle import case_exit
+from diversion.cases.services.plans import goal_add, plan_review_record
 from diversion.cases.tests.conftest import open_case
 from diversion.consent.services import consent_record
 from diversion.notifications.models import Notification
@@ -45,24 +48,24 @@ def caseload(site, *, officer, case_manager, text=lambda field: f"Synthetic {fie
     # Each call gets its own arrest hour, so the one-minute on-call shifts never overlap.
     occurred = now - timedelta(hours=next(_hours) * 3)
     case = open_case(site, officer=officer, case_manager=case_manager, occurred_at=occurred)
-    contact = cases.contact_record(
+    contact = contact_record(
         case=case, actor=case_manager, at=occurred + timedelta(minutes=40), kind="in_person",
         place=text("contact.place"), note=text("contact.note"),
         monthly_status={"housing": "unsheltered"})
-    urgent = cases.assessment_save(
+    urgent = assessment_save(
         case=case, actor=case_manager, kind="urgent_needs",
         answers={"shelter": {"needed": True, "done": text("urgent.done"),
                              "own_words": text("urgent.own_words")}},
         completed_at=occurred + timedelta(minutes=50))
-    psycho = cases.assessment_save(
+    psycho = assessment_save(
         case=case, actor=case_manager, kind="psychosocial",
         answers={"housing": {"situation": "unsheltered", "wants": text("psycho.wants")},
                  "mental_health": text("psycho.mental_health"),
                  "substance_use": {"what_they_want": text("psycho.substance_use")}})
-    goal = cases.goal_add(case=case, actor=case_manager, text=text("goal.text"),
+    goal = goal_add(case=case, actor=case_manager, text=text("goal.text"),
                           steps=[text("step.text")])
     step = goal.steps.get()
-    review = cases.plan_review_record(case=case, actor=case_manager, note=text("review.note"))
+    review = plan_review_record(case=case, actor=case_manager, note=text("review.note"))
     service_referral = service_referral_create(case=case, service=directory(site),
                                                actor=case_manager)
     consents = {}
@@ -75,7 +78,7 @@ def caseload(site, *, officer, case_manager, text=lambda field: f"Synthetic {fie
             or "A. P.", actor=case_manager, expires_at=now + timedelta(days=60))
     exited = open_case(site, officer=officer, case_manager=case_manager,
                        occurred_at=occurred - timedelta(hours=1))
-    exited = cases.case_exit(case=exited, actor=case_manager, reason="other",
+    exited = case_exit(case=exited, actor=case_manager, reason="other",
                              note=text("exit.note") or "Moved.", version=exited.version)
     hold = ProsecutionHold.objects.get(case=case)
     note = Notification.objects.filter(recipient=case_manager).order_by("-pk").first()

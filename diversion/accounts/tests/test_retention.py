@@ -14,7 +14,8 @@ from diversion import testing
 from diversion.accounts.tests.records import caseload
 from diversion.audit.models import AuditEvent
 from diversion.audit.services import audit_verify, is_scrubbed
-from diversion.cases import services as cases
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.lifecycle import case_exit
 from diversion.lib.jobs import PURGED
 from diversion.people.models import Alias, Person
 from diversion.platform.retention import people_due_for_purge, retention_purge
@@ -33,7 +34,7 @@ def declined(site, personas):
     """Casey's case whose psychosocial assessment was completed in time: hold declined."""
     rec = caseload(site, officer=personas["officer"], case_manager=personas["case_manager"],
                    text=text)
-    cases.assessment_save(case=rec["case"], actor=personas["case_manager"],
+    assessment_save(case=rec["case"], actor=personas["case_manager"],
                           kind="psychosocial", answers={}, completed_at=timezone.now(),
                           version=rec["psychosocial"].version)
     rec["hold"].refresh_from_db()
@@ -90,7 +91,7 @@ def test_a_declined_hold_leaves_the_prosecutors_list_once_they_have_seen_it(
 
 def _exit(rec, personas):
     rec["case"].refresh_from_db()
-    case = cases.case_exit(case=rec["case"], actor=personas["case_manager"],
+    case = case_exit(case=rec["case"], actor=personas["case_manager"],
                            reason="goals_met", version=rec["case"].version)
     Alias.objects.create(person=rec["person"], given_name="Al", family_name="Ias",
                          name_key="ias|al")

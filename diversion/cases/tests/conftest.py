@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from diversion import testing
 from diversion.cases.models import OnCallShift
-from diversion.cases.services import case_open
+from diversion.cases.services.lifecycle import case_open
 from diversion.referrals.models import Referral
 from diversion.referrals.services import rule_set_for
 

@@ -8,13 +8,8 @@ from django.utils import timezone
 
 from diversion import testing
 from diversion.cases.models import CaseAssignment, OnCallShift
-from diversion.cases.services import (
-    case_reassign,
-    caseload_count,
-    caseload_reassign,
-    on_call_case_manager,
-    on_call_shift_add,
-)
+from diversion.cases.selectors import caseload_count, on_call_case_manager
+from diversion.cases.services.caseloads import case_reassign, caseload_reassign, on_call_shift_add
 from diversion.notifications.models import Notification
 
 

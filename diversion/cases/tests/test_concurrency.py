@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import Assessment, HoldStatus
-from diversion.cases.services import assessment_save
+from diversion.cases.services.assessments import assessment_save
 from diversion.notifications.models import Notification
 
 PG_ADMIN = os.environ.get("DIVERSION_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

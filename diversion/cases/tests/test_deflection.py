@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from diversion import testing
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import DeflectionStatus, OnCallShift
-from diversion.cases.services import deflection_step_record
+from diversion.cases.services.deflection import deflection_step_record
 from diversion.cases.tests.conftest import local
 from diversion.notifications.models import Notification
 from diversion.platform.tick import tick_run

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from diversion.cases.services import assessment_save, contact_record
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.contacts import contact_record
 from diversion.cases.tests.conftest import local
 from diversion.notifications.models import Notification
 from diversion.platform.tick import tick_run

@@ -9,7 +9,8 @@ from django.core.management import call_command
 
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import HoldStatus
-from diversion.cases.services import assessment_save, hold_da_decide
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.hold import hold_da_decide
 from diversion.cases.tests.conftest import local
 from diversion.notifications.models import Notification
 from diversion.platform.tick import tick_run

@@ -9,14 +9,10 @@ from django.utils import timezone
 
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import Assessment, CaseStatus, Contact, MonthlyStatus
-from diversion.cases.services import (
-    assessment_save,
-    case_exit,
-    contact_record,
-    goal_add,
-    goal_update,
-    plan_review_record,
-)
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.contacts import contact_record
+from diversion.cases.services.lifecycle import case_exit
+from diversion.cases.services.plans import goal_add, goal_update, plan_review_record
 from diversion.cases.tests.conftest import local
 from diversion.platform.tick import tick_run
 

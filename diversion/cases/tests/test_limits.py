@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import Contact, PlanReview
-from diversion.cases.services import contact_record
+from diversion.cases.services.contacts import contact_record
 from diversion.conftest import login
 from diversion.lib.models import NOTE_MAX_CHARS
 

@@ -4,7 +4,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from diversion.cases.services import contact_record
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.contacts import contact_record
 from diversion.consent.models import Disclosure
 
 
@@ -36,7 +37,6 @@ def test_the_case_team_still_sees_the_whole_case(personas, make_case):
 
 
 def test_a_completed_assessment_shows_the_answers_as_written(personas, make_case):
-    from diversion.cases.services import assessment_save
 
     case = make_case(occurred_at=timezone.now() - timedelta(days=2))
     assessment_save(case=case, actor=personas["case_manager"], kind="psychosocial",

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from diversion import testing
 from diversion.cases.models import Case
-from diversion.cases.services import goal_add
+from diversion.cases.services.plans import goal_add
 from diversion.referrals.services import referral_submit
 
 

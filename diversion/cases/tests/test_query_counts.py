@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from diversion.cases.services import contact_record, goal_add, plan_review_record
+from diversion.cases.services.contacts import contact_record
+from diversion.cases.services.plans import goal_add, plan_review_record
 
 
 def _add(case, actor, n):

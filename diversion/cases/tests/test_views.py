@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diversion.cases.models import Assessment, CaseStatus, Contact
-from diversion.cases.services import contact_record
+from diversion.cases.services.contacts import contact_record
 from diversion.platform.tick import tick_run
 
 

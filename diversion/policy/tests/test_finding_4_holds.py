@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diversion.cases.models import HoldDecision, HoldStatus
-from diversion.cases.services import assessment_save
+from diversion.cases.services.assessments import assessment_save
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from diversion import testing
+from diversion.api.referrals import SCREENING_KEYS
 from diversion.api.testing import ApiClient
 from diversion.audit.models import AuditEvent
 from diversion.cases.models import Case
 from diversion.people.models import Person
-from diversion.referrals.api import SCREENING_KEYS
 from diversion.referrals.models import Decision, Referral
 
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True,

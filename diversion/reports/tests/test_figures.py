@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diversion.cases.models import MonthlyStatus
-from diversion.cases.services import hold_resolve_due
+from diversion.cases.services.hold import hold_resolve_due
 from diversion.cases.tests.conftest import open_case
 from diversion.conftest import login
 from diversion.referrals.models import Decision

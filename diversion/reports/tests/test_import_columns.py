@@ -11,15 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diversion.reports import synth
-from diversion.reports.importing import (
-    Checked,
-    RowError,
-    _Bad,
-    parse_arrest,
-    parse_referral,
-    read_tables,
-    validate,
-)
+from diversion.reports.importing.columns import validate
+from diversion.reports.importing.csvfile import Checked, read_tables
+from diversion.reports.importing.rows import RowError, _Bad, parse_arrest, parse_referral
 from diversion.reports.models import ArrestRecord, ProgramRecord
 from diversion.reports.services import arrests_import, referrals_import
 from diversion.reports.tests.test_import import ARREST, REFERRAL, arrests_file, write

@@ -31,7 +31,7 @@ from diversion.cases.models import (
     MonthlyStatus,
     ProsecutionHold,
 )
-from diversion.cases.services import hold_resolve_due
+from diversion.cases.services.hold import hold_resolve_due
 from diversion.lib.dates import end_of_nth_day
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral

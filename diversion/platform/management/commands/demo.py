@@ -11,7 +11,9 @@ from django.utils import timezone
 from diversion.accounts.models import Role, User
 from diversion.accounts.services import user_create
 from diversion.cases.models import OnCallShift
-from diversion.cases.services import assessment_save, contact_record, goal_add
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.contacts import contact_record
+from diversion.cases.services.plans import goal_add
 from diversion.platform.demo_users import DEMO_PASSWORD, DEMO_PHONES, DEMO_USERS, demo_logins
 from diversion.platform.synthetic import fake, screening_input
 from diversion.referrals.models import Referral

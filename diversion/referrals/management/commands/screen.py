@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from diversion import eligibility
-from diversion.api.jsonbody import NotJson, parse_json
+from diversion.lib.jsonbody import NotJson, parse_json
 
 FALLBACK_SITE = "multnomah"
 

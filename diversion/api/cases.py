@@ -12,9 +12,10 @@ from ninja.errors import HttpError
 
 from diversion.api.auth import Capability
 from diversion.api.helpers import field_error
-from diversion.cases import services
 from diversion.cases.models import Case
 from diversion.cases.selectors import caseload_for, get_case_for_user
+from diversion.cases.services.assessments import assessment_save
+from diversion.cases.services.contacts import contact_record
 
 router = Router(tags=["cases"])
 
@@ -115,7 +116,7 @@ def case_contact_add(request, case_id: int, payload: ContactIn):
     header = request.headers.get("Idempotency-Key")
     if header is not None and payload.idempotency_key not in (None, header):
         raise field_error("idempotency_key", "differs from the Idempotency-Key header")
-    contact = _call(services.contact_record, case=case, actor=request.user, at=payload.at,
+    contact = _call(contact_record, case=case, actor=request.user, at=payload.at,
                     kind=payload.kind, place=payload.place,
                     duration_minutes=payload.duration_minutes, note=payload.note,
                     monthly_status=payload.monthly_status,
@@ -131,7 +132,7 @@ def case_contact_add(request, case_id: int, payload: ContactIn):
                      "completed_at)")
 def case_assessment_save(request, case_id: int, payload: AssessmentIn):
     case = _case(request, case_id, write=True)
-    assessment = _call(services.assessment_save, case=case, actor=request.user,
+    assessment = _call(assessment_save, case=case, actor=request.user,
                        kind=payload.kind, answers=payload.answers,
                        completed_at=payload.completed_at, assessment_id=payload.assessment_id,
                        version=payload.version)
