@@ -1,7 +1,8 @@
 """The state's figures: what every county program under HB 4002 reports to the Criminal
 Justice Commission, per site and for the whole deployment, by month.
 
-Counts only, never a record. A referral counts in the month of its stop (or arrest, or street
+Counts only, never a record; the definitions are docs/evaluation.md §4a. A referral (the
+program's own, not imported history) counts in the month of its stop (or arrest, or street
 contact) in its site's time zone; its outcome is where it stands now:
 
 - ``referrals``: referrals made; ``eligible`` / ``not_eligible``: whose current decision is
@@ -9,30 +10,34 @@ contact) in its site's time zone; its outcome is where it stands now:
 - ``enrolled``: accepted, with a case;
 - ``completed`` / ``not_completed``: enrolled, and the program's clock ended in time / missed
   (a deflection completed / failed; for LEAD, the prosecution hold declined / referred);
-- ``still_in_program``: enrolled and neither yet (the clock is running, or no clock runs and
-  the case is open);
-- service referrals by kind, in the month they were made (the service's first category in the
-  directory, by code or name; ``uncategorised`` without one).
+- ``still_in_program``: enrolled and neither yet: the clock is running, or no clock runs (a
+  LEAD social contact) and the case is open;
+- ``exited_no_clock``: enrolled where no clock runs, and the case has ended (so the enrolled
+  are always completed + not completed + still in the program + exited without a clock);
+- service referrals by kind, in the local month they were made, under **each** category of
+  the service in the directory (its code, or its name without one, in lower case;
+  ``uncategorised`` for a service under none), as the operations report counts them.
 
-Each table (months x measures, with totals over the months) is suppressed as the equity report
-is: counts from 1 to the threshold hidden, then whatever the totals would give away
-(``suppression.suppress_table``).
+What is published is suppressed as one system (``suppression.suppress_sums``): counts from 1
+to the threshold hidden, then whatever a reader could work out from the totals over the
+months, the deployment as the sum of its sites, and the enrolled as the sum of their four
+outcomes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
-
-from diversion.cases.models import Case, DeflectionStatus, HoldStatus
+from diversion.cases.models import Case, CaseStatus, DeflectionStatus, HoldStatus
 from diversion.referrals.models import Decision, Referral
-from diversion.reports.suppression import suppress_max, suppress_table
+from diversion.reports.suppression import suppress_max, suppress_sums
 from diversion.resources.models import ServiceReferral
 
 MEASURES = ("referrals", "eligible", "not_eligible", "enrolled", "completed", "not_completed",
-            "still_in_program")
+            "still_in_program", "exited_no_clock")
+OUTCOMES = ("completed", "not_completed", "still_in_program", "exited_no_clock")
 UNCATEGORISED = "uncategorised"
+ALL = None  # the deployment's scope (a site's slug could be "all")
 
 
 def _month(moment, tz) -> str:
@@ -69,67 +74,92 @@ def _site_counts(site) -> tuple[dict, dict]:
             row["completed"] += 1
         elif ended in (DeflectionStatus.FAILED, HoldStatus.REFERRED):
             row["not_completed"] += 1
+        elif ended is None and case["status"] == CaseStatus.EXITED:
+            row["exited_no_clock"] += 1  # no clock ran, and the case has ended
         else:
             row["still_in_program"] += 1
     kinds: dict = defaultdict(lambda: defaultdict(int))
-    first_kind = {}
+    categories: dict = defaultdict(set)
     for service_id, code, name in (ServiceReferral.objects.filter(site=site)
+                                   .exclude(service__categories=None)
                                    .values_list("service_id", "service__categories__code",
-                                                "service__categories__name")
-                                   .order_by("service_id", "service__categories__code",
-                                             "service__categories__name")):
-        if service_id not in first_kind:
-            first_kind[service_id] = (code or name or UNCATEGORISED).strip().lower()
+                                                "service__categories__name")):
+        categories[service_id].add((code or name or UNCATEGORISED).strip().lower())
     for service_id, referred_at in ServiceReferral.objects.filter(site=site).values_list(
             "service_id", "referred_at"):
-        kinds[_month(referred_at, tz)][first_kind.get(service_id, UNCATEGORISED)] += 1
+        for kind in categories.get(service_id) or {UNCATEGORISED}:
+            kinds[_month(referred_at, tz)][kind] += 1
     return counts, kinds
 
 
-def _table(rows: dict, columns: list[str], threshold: int) -> dict:
-    """Months x columns with totals over the months, suppressed."""
-    months = sorted(rows)
-    values = np.array([[rows[m].get(c, 0) for c in columns] for m in months], dtype=np.int64)
-    if not months:
-        return {"months": [], "total": dict.fromkeys(columns, 0)}
-    mask = suppress_table(values, threshold=threshold, col_totals=True)
-    out = []
-    for i, month in enumerate(months):
-        cells = {c: (None if mask.cells[i, j] else int(values[i, j]))
-                 for j, c in enumerate(columns)}
-        out.append({"month": month, **cells})
-    totals = values.sum(axis=0)
-    total = {c: (None if mask.col_totals[j] else int(totals[j])) for j, c in enumerate(columns)}
-    return {"months": out, "total": total}
+def _cells(rows: dict, columns: list[str]) -> dict:
+    """(month or "total", column) -> count: months x columns with the totals over the months."""
+    cells = {(m, c): int(rows[m].get(c, 0)) for m in rows for c in columns}
+    cells.update({("total", c): sum(int(rows[m].get(c, 0)) for m in rows) for c in columns})
+    return cells
 
 
-def _merge(into: dict, more: dict) -> None:
-    for month, row in more.items():
-        for key, n in row.items():
-            into[month][key] += n
+def _published(cells: dict, months: list[str], columns: list[str], hidden) -> dict:
+    def show(m, c):
+        return None if (m, c) in hidden else cells[(m, c)]
+    return {"months": [{"month": m, **{c: show(m, c) for c in columns}} for m in months],
+            "total": {c: show("total", c) for c in columns}}
 
 
 def state_figures(*, sites, threshold: int | None = None) -> dict:
     """The state's figures for SITES and for all of them together, suppressed."""
     t = suppress_max() if threshold is None else threshold
-    all_counts: dict = defaultdict(lambda: defaultdict(int))
-    all_kinds: dict = defaultdict(lambda: defaultdict(int))
-    per_site = []
+    scopes: dict = {ALL: (defaultdict(lambda: defaultdict(int)),
+                            defaultdict(lambda: defaultdict(int)))}
     for site in sites:
         counts, kinds = _site_counts(site)
-        _merge(all_counts, counts)
-        _merge(all_kinds, kinds)
-        kind_names = sorted({k for row in kinds.values() for k in row})
-        per_site.append({"site": site.slug, "name": site.name,
-                         "figures": _table(counts, list(MEASURES), t),
-                         "service_referrals": _table(kinds, kind_names, t)})
-    kind_names = sorted({k for row in all_kinds.values() for k in row})
+        for into, more in zip(scopes[ALL], (counts, kinds), strict=True):
+            for month, row in more.items():
+                for key, n in row.items():
+                    into[month][key] += n
+        scopes[site.slug] = (counts, kinds)
+    # every published count by (scope, table, month, column), and what adds up
+    values: dict = {}
+    shape: dict = {}
+    sums: list = []
+    for scope, (counts, kinds) in scopes.items():
+        for table, rows, columns in (("figures", counts, list(MEASURES)),
+                                     ("service_referrals", kinds,
+                                      sorted({k for row in kinds.values() for k in row}))):
+            months = sorted(rows)
+            shape[(scope, table)] = (months, columns)
+            for (m, c), n in _cells(rows, columns).items():
+                values[(scope, table, m, c)] = n
+            for c in columns:
+                sums.append(((scope, table, "total", c), [(scope, table, m, c) for m in months]))
+            if table == "figures":
+                for m in [*months, "total"]:
+                    sums.append(((scope, table, m, "enrolled"),
+                                 [(scope, table, m, o) for o in OUTCOMES]))
+    site_slugs = [s for s in scopes if s is not ALL]
+    for (scope, table, m, c) in list(values):
+        if scope is ALL:
+            sums.append(((scope, table, m, c), [(s, table, m, c) for s in site_slugs
+                                                 if (s, table, m, c) in values]))
+    hidden = suppress_sums(values, sums, threshold=t)
+
+    def block(scope):
+        out = {}
+        for table in ("figures", "service_referrals"):
+            months, columns = shape[(scope, table)]
+            cells = {(m, c): values[(scope, table, m, c)] for m in [*months, "total"]
+                     for c in columns}
+            gone = {(m, c) for (s, tb, m, c) in hidden if s == scope and tb == table}
+            out[table] = _published(cells, months, columns, gone)
+        return out
+
+    by_slug = {site.slug: site for site in sites}
     return {
         "suppress_max": t,
         "measures": list(MEASURES),
-        "deployment": {"figures": _table(all_counts, list(MEASURES), t),
-                       "service_referrals": _table(all_kinds, kind_names, t)},
-        "sites": per_site,
+        "deployment": block(ALL),
+        "sites": [{"site": slug, "name": by_slug[slug].name, **block(slug)}
+                  for slug in site_slugs],
     }
 
 

@@ -182,3 +182,64 @@ def suppress_table(cells, *, threshold: int | None = None, row_totals: bool = Fa
         else:
             grand = True
     return Suppressed(cell_mask, row_mask, col_mask, grand)
+
+
+def suppress_sums(values: dict, sums: list[tuple], *, threshold: int | None = None) -> set:
+    """Which of VALUES (counts by key) must be hidden when they are published together with
+    SUMS, the relations a reader knows: (total key, [part keys]), total = sum of the parts.
+
+    The rule of ``suppress_table`` over any set of tables at once: every count from 1 to the
+    threshold is hidden, then further counts until no hidden one is fixed by the relations
+    taken together (a count worked out by combining several tables, a site's from the
+    deployment's and the other sites', is found too). Relations that share no count are
+    solved apart, so a large report costs what its largest linked block costs."""
+    t = suppress_max() if threshold is None else threshold
+    keys = list(values)
+    index = {k: i for i, k in enumerate(keys)}
+    vals = np.array([int(values[k]) for k in keys], dtype=np.int64)
+    hidden = (vals >= 1) & (vals <= t)
+    if not hidden.any() or not sums:
+        return {k for k, h in zip(keys, hidden, strict=True) if h}
+    relations = [[index[total], *(index[p] for p in parts)] for total, parts in sums]
+    is_total = np.zeros(len(keys), bool)
+    is_total[[r[0] for r in relations]] = True
+    # blocks of counts linked by relations (union-find)
+    parent = list(range(len(keys)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in relations:
+        for i in r[1:]:
+            parent[root(i)] = root(r[0])
+    blocks: dict = {}
+    for n, r in enumerate(relations):
+        blocks.setdefault(root(r[0]), []).append(n)
+    for block in blocks.values():
+        members = sorted({i for n in block for i in relations[n]})
+        local = {i: j for j, i in enumerate(members)}
+        eqs = np.zeros((len(block), len(members)))
+        for row, n in enumerate(block):
+            total, *parts = relations[n]
+            eqs[row, local[total]] += 1
+            for p in parts:
+                eqs[row, local[p]] -= 1
+        mask = hidden[members].copy()
+        for _ in range(len(members) + 1):
+            fixed = determined(eqs, mask)
+            if not fixed.any():
+                break
+            k = int(np.flatnonzero(fixed)[0])
+            sharing = np.flatnonzero(eqs[np.flatnonzero(eqs[:, k]), :].any(axis=0))
+            options = [j for j in sharing if not mask[j]] or list(np.flatnonzero(~mask))
+            if not options:
+                break
+            # prefer a small positive count over a total, and any positive over a zero
+            mask[min(options, key=lambda j: (vals[members[j]] == 0,
+                                             bool(is_total[members[j]]),
+                                             vals[members[j]]))] = True
+        hidden[members] = mask
+    return {k for k, h in zip(keys, hidden, strict=True) if h}

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.db import connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -28,14 +29,16 @@ from diversion.accounts.models import User
 from diversion.cases.models import (
     Case,
     Contact,
+    Deflection,
     MonthlyStatus,
     ProsecutionHold,
 )
+from diversion.cases.services.deflection import deflection_resolve_due
 from diversion.cases.services.hold import hold_resolve_due
 from diversion.lib.dates import end_of_nth_day
 from diversion.people.models import Person
 from diversion.referrals.models import Decision, Referral
-from diversion.reports import dataset, equity, operations
+from diversion.reports import dataset, equity, operations, state
 from diversion.reports.models import ArrestRecord, ProgramRecord
 from diversion.resources.models import (
     Organization,
@@ -117,6 +120,23 @@ def _local(zone: ZoneInfo, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(d, time(hour, minute), tzinfo=zone).astimezone(UTC)
 
 
+def directory(site, tag: str, terms: list[tuple[str, str]], services: list[list[int]]):
+    """A service directory: TERMS (code, name), and a service under the terms of each list of
+    SERVICES (by index)."""
+    org = Organization.objects.create(site=site, hsds_id=f"o{tag}", name="Org")
+    made = [TaxonomyTerm.objects.create(site=site, hsds_id=f"t{tag}{i}", code=c, name=n)
+            for i, (c, n) in enumerate(terms)]
+    out = []
+    for i, cats in enumerate(services):
+        svc = Service.objects.create(site=site, hsds_id=f"s{tag}{i}", organization=org,
+                                     name=f"Service {i}")
+        for c in cats:
+            ServiceAttribute.objects.create(site=site, hsds_id=f"a{tag}{i}{c}", service=svc,
+                                            taxonomy_term=made[c])
+        out.append(svc)
+    return out
+
+
 def build(spec: list[dict]) -> list[Site]:
     """Write the generated program through the models (the same rows the program writes)."""
     sites = []
@@ -136,17 +156,7 @@ def build(spec: list[dict]) -> list[Site]:
         people = [Person.objects.create(site=site, given_name="G", family_name=f"F{i}",
                                         race=r, ethnicity=e)
                   for i, (r, e) in enumerate(ss["people"])]
-        org = Organization.objects.create(site=site, hsds_id=f"o{s}", name="Org")
-        terms = [TaxonomyTerm.objects.create(site=site, hsds_id=f"t{s}{i}", name=n)
-                 for i, n in enumerate(TERMS)]
-        services = []
-        for i, cats in enumerate(ss["services"]):
-            svc = Service.objects.create(site=site, hsds_id=f"s{s}{i}", organization=org,
-                                         name=f"Service {i}")
-            for c in cats:
-                ServiceAttribute.objects.create(site=site, hsds_id=f"a{s}{i}{c}", service=svc,
-                                                taxonomy_term=terms[c])
-            services.append(svc)
+        services = directory(site, f"{s}", [("", n) for n in TERMS], ss["services"])
         for r in ss["referrals"]:
             at = _local(zone, r["day"], r["hour"], r["minute"])
             ref = Referral.objects.create(
@@ -546,6 +556,323 @@ def flat_equity(report: dict) -> dict:
     return out
 
 
+# --- the state's figures -----------------------------------------------------------------
+
+STATE_MEASURES = ["referrals", "eligible", "not_eligible", "enrolled", "completed",
+                  "not_completed", "still_in_program", "exited_no_clock"]
+
+
+def reference_state(sites: list[Site]) -> dict:
+    """The state's figures by the definitions (docs/evaluation.md §4a), from the tables: each
+    live referral in the local month of its stop, arrest or contact; its standing now; each
+    service referral in the local month it was made, under every category of its service."""
+    figures, kinds = {}, {}
+    for site in sites:
+        zone = site.tz
+        f = figures[site.slug] = defaultdict(Counter)
+        for at, verdict, case, status, deflection, hold in sql(
+                "SELECT r.occurred_at, (SELECT d.verdict FROM referrals_decision d "
+                " WHERE d.referral_id = r.id ORDER BY d.id DESC LIMIT 1), c.id, c.status, "
+                " df.status, h.status FROM referrals_referral r "
+                "LEFT JOIN cases_case c ON c.referral_id = r.id "
+                "LEFT JOIN cases_deflection df ON df.case_id = c.id "
+                "LEFT JOIN cases_prosecutionhold h ON h.case_id = c.id "
+                "WHERE r.site_id = %s", [site.pk]):
+            row = f[ts(at).astimezone(zone).strftime("%Y-%m")]
+            row["referrals"] += 1
+            row["eligible"] += verdict == "eligible"
+            row["not_eligible"] += verdict == "ineligible"
+            if case is None:
+                continue
+            row["enrolled"] += 1
+            clock = deflection or hold
+            if clock in ("completed", "declined"):
+                row["completed"] += 1
+            elif clock in ("failed", "referred"):
+                row["not_completed"] += 1
+            elif clock is not None or status != "exited":
+                row["still_in_program"] += 1
+            else:
+                row["exited_no_clock"] += 1
+        k = kinds[site.slug] = defaultdict(Counter)
+        for _id, at, kind in sql(
+                "SELECT DISTINCT sr.id, sr.referred_at, COALESCE(LOWER(TRIM(COALESCE("
+                " NULLIF(t.code, ''), t.name))), 'uncategorised') "
+                "FROM resources_servicereferral sr "
+                "LEFT JOIN resources_serviceattribute a ON a.service_id = sr.service_id "
+                "LEFT JOIN resources_taxonomyterm t ON t.id = a.taxonomy_term_id "
+                "WHERE sr.site_id = %s", [site.pk]):
+            k[ts(at).astimezone(zone).strftime("%Y-%m")][kind] += 1
+    out = {}
+
+    def table(scope, name, rows, columns):
+        for month, row in rows.items():
+            for c in columns:
+                out[f"{scope}/{name}/{month}/{c}"] = row[c]
+        for c in columns:
+            out[f"{scope}/{name}/total/{c}"] = sum(row[c] for row in rows.values())
+
+    every_f, every_k = defaultdict(Counter), defaultdict(Counter)
+    for site in sites:
+        table(site.slug, "figures", figures[site.slug], STATE_MEASURES)
+        table(site.slug, "service_referrals", kinds[site.slug],
+              sorted({c for row in kinds[site.slug].values() for c in row}))
+        for month, row in figures[site.slug].items():
+            every_f[month].update(row)
+        for month, row in kinds[site.slug].items():
+            every_k[month].update(row)
+    table("all", "figures", every_f, STATE_MEASURES)
+    table("all", "service_referrals", every_k,
+          sorted({c for row in every_k.values() for c in row}))
+    return out
+
+
+def flat_state(report: dict) -> dict:
+    out = {}
+    scopes = [("all", report["deployment"])] + [(s["site"], s) for s in report["sites"]]
+    for scope, block in scopes:
+        for name in ("figures", "service_referrals"):
+            for row in block[name]["months"] + [{"month": "total", **block[name]["total"]}]:
+                for c, v in row.items():
+                    if c != "month":
+                        out[f"{scope}/{name}/{row['month']}/{c}"] = v
+    return out
+
+
+def state_relations(report: dict) -> list[tuple[str, list[str]]]:
+    """What a reader of the published state report knows adds up: each table's total over the
+    months; the deployment as the sum of its sites; the enrolled as completed, not completed,
+    still in the program and exited without a clock. (total, parts) by flat name."""
+    sites = [s["site"] for s in report["sites"]]
+    names = flat_state(report)
+    relations = []
+    for scope in ["all", *sites]:
+        for name in ("figures", "service_referrals"):
+            prefix = f"{scope}/{name}/"
+            months = sorted({n.split("/")[2] for n in names if n.startswith(prefix)} - {"total"})
+            columns = {n.split("/")[3] for n in names if n.startswith(prefix)}
+            for c in columns:
+                relations.append((f"{prefix}total/{c}",
+                                  [f"{prefix}{m}/{c}" for m in months
+                                   if f"{prefix}{m}/{c}" in names]))
+            if name == "figures":
+                for m in [*months, "total"]:
+                    relations.append((f"{prefix}{m}/enrolled", [
+                        f"{prefix}{m}/{c}" for c in ("completed", "not_completed",
+                                                     "still_in_program", "exited_no_clock")]))
+    for n in names:
+        scope, rest = n.split("/", 1)
+        if scope == "all":
+            relations.append((n, [f"{s}/{rest}" for s in sites if f"{s}/{rest}" in names]))
+    return relations
+
+
+def recoverable(report: dict) -> list[str]:
+    """The hidden figures a reader could work out exactly from the published ones and the
+    relations: x is fixed when its unit vector lies in the row space of the relations
+    restricted to the hidden figures (a rank test, not the report's null-space code)."""
+    names = flat_state(report)
+    hidden = sorted(n for n, v in names.items() if v is None)
+    if not hidden:
+        return []
+    col = {n: i for i, n in enumerate(hidden)}
+    rows = []
+    for total, parts in state_relations(report):
+        row = np.zeros(len(hidden))
+        for n, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+            if n in col:
+                row[col[n]] += sign
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return []
+    a = np.array(rows)
+    rank = np.linalg.matrix_rank(a)
+    out = []
+    for n, i in col.items():
+        unit = np.zeros(len(hidden))
+        unit[i] = 1
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            out.append(n)
+    return out
+
+
+def compare_state(sites: list[Site], threshold: int) -> set[str]:
+    """The report unsuppressed against the definitions, figure by figure; then as published
+    at THRESHOLD: every figure shown is the definition's, every count 1 to THRESHOLD is
+    hidden, and no hidden figure can be worked out from the shown ones."""
+    want = reference_state(sites)
+    covered = compare("state", flat_state(state.state_figures(sites=sites, threshold=0)), want)
+    report = state.state_figures(sites=sites, threshold=threshold)
+    published = flat_state(report)
+    assert set(published) == set(want)
+    for name, v in published.items():
+        assert v is None or v == want[name], \
+            f"state: {name} is published as {v}, {want[name]} by the definition"
+        assert v is None or not 1 <= v <= threshold, \
+            f"state: {name} = {v} is published (1 to {threshold} are hidden)"
+    found = recoverable(report)
+    assert not found, f"state: hidden figures a reader can work out: {found}"
+    STATS["state hidden"] += sum(v is None for v in published.values())
+    return covered
+
+
+# Generated deployments for the state's figures: deflection and LEAD sites in two time zones,
+# stops from late October (before the clocks go back) to mid-January, many at the edges of a
+# local month, decisions remade, deflections completed, failed (by the program's own tick) or
+# running, holds declined, referred or held, exits, services in several categories.
+STATE_FIRST = date(2026, 10, 20)
+MONTH_EDGES = [11, 12, 41, 42, 72, 73]  # 31 October, 1 November, 30 November, 1 December, ...
+STATE_TERMS = [("detox", "Detox"), ("", "Shelter Beds"), (" HOUSING", "Housing")]
+state_referral = st.fixed_dictionaries({
+    "day": st.integers(0, 88) | st.sampled_from(MONTH_EDGES),
+    "hour": st.integers(0, 23) | st.sampled_from([0, 23]), "minute": st.integers(0, 59),
+    "pathway": st.sampled_from(["arrest", "social_contact"]),
+    "verdicts": st.lists(st.sampled_from(["eligible"] * 3 + ["ineligible", "needs_review"]),
+                         min_size=1, max_size=2),
+    "accepts": st.booleans() | st.just(True),
+    "steps": st.lists(st.none() | st.integers(0, 29), min_size=3, max_size=3),
+    "assessed": st.none() | st.integers(10, 35),
+    "exit": st.none() | st.integers(1, 60),
+    "services": st.lists(st.tuples(st.integers(0, 2), st.integers(0, 40), st.integers(0, 23)),
+                         max_size=2),
+})
+state_site = st.fixed_dictionaries({
+    "program": st.sampled_from(["deflection", "lead"]),
+    "zone": st.sampled_from(["America/Los_Angeles", "America/New_York"]),
+    "services": st.lists(st.lists(st.integers(0, 2), unique=True, max_size=2), min_size=3,
+                         max_size=3),
+    "referrals": st.lists(state_referral, max_size=8),
+})
+
+
+def build_state(spec: list[dict]) -> list[Site]:
+    """Write a generated deployment through the models; the program's clocks end what is due
+    (deflection_resolve_due, hold_resolve_due) as the tick would at NOW."""
+    sites = []
+    for s, ss in enumerate(spec):
+        rules = "multnomah-deflection" if ss["program"] == "deflection" else "multnomah"
+        if s == 0:
+            site = site_default()
+            site.time_zone, site.rule_set_site = ss["zone"], rules
+            site.save(update_fields=["time_zone", "rule_set_site"])
+        else:
+            site = Site.objects.create(slug=f"state{s}", name=f"State {s}",
+                                       time_zone=ss["zone"], rule_set_site=rules)
+        zone = site.tz
+        sites.append(site)
+        officer = User.objects.create(username=f"so{s}", role="officer", site=site)
+        cm = User.objects.create(username=f"scm{s}", role="case_manager", site=site)
+        services = directory(site, f"s{s}", STATE_TERMS, ss["services"])
+        for n, r in enumerate(ss["referrals"]):
+            at = datetime.combine(STATE_FIRST + timedelta(days=r["day"]),
+                                  time(r["hour"], r["minute"]), tzinfo=zone).astimezone(UTC)
+            pathway = "deflection" if ss["program"] == "deflection" else r["pathway"]
+            person = Person.objects.create(site=site, given_name="G", family_name=f"S{n}")
+            ref = Referral.objects.create(site=site, person=person, officer=officer,
+                                          pathway=pathway, occurred_at=at, screening_input={})
+            for verdict in r["verdicts"]:
+                Decision.objects.create(referral=ref, verdict=verdict, rule_set_id="gen",
+                                        rule_set_version="1", screening_input={}, output={})
+            if r["verdicts"][-1] != "eligible":
+                continue
+            ref.accepted = r["accepts"]
+            ref.save(update_fields=["accepted"])
+            if not r["accepts"]:
+                continue
+            exited = at + timedelta(days=r["exit"]) if r["exit"] else None
+            exited = exited if exited and exited < NOW else None
+            case = Case.objects.create(
+                site=site, person=person, referral=ref, case_manager=cm,
+                opened_at=at + timedelta(minutes=20), status="exited" if exited else "engaged",
+                exited_at=exited, exit_reason="moved_away" if exited else "")
+            due = end_of_nth_day(at, 30, zone)
+            if pathway == "deflection":
+                steps = [at + timedelta(days=d, hours=1) if d is not None else None
+                         for d in r["steps"]]
+                steps = [t if t is not None and t < min(due, NOW) else None for t in steps]
+                done = all(steps)
+                d = Deflection.objects.create(
+                    case=case, program_id="multnomah-deflection-2024-program", stopped_at=at,
+                    due_at=due, screened_at=steps[0], service_referred_at=steps[1],
+                    first_service_at=steps[2], status="completed" if done else "open",
+                    outcome_on=max(steps).astimezone(zone).date() if done else None)
+                deflection_resolve_due(deflection_id=d.pk, now=NOW)
+            elif pathway == "arrest":
+                done = None
+                if r["assessed"] is not None:
+                    done = at + timedelta(days=r["assessed"])
+                    done = done if done < NOW else None
+                case.assessment_completed_at = done
+                case.save(update_fields=["assessment_completed_at"])
+                hold = ProsecutionHold.objects.create(
+                    case=case, arrested_at=at, due_at=due,
+                    status="declined" if done and done < due else "held")
+                hold_resolve_due(hold_id=hold.pk, now=NOW)
+            for svc, days, hour in r["services"]:
+                when = datetime.combine(at.astimezone(zone).date() + timedelta(days=days),
+                                        time(hour), tzinfo=zone)
+                if when < NOW:
+                    ServiceReferral.objects.create(site=site, case=case, service=services[svc],
+                                                   referred_by=cm, referred_at=when)
+    return sites
+
+
+def check_state(spec: list[dict], threshold: int) -> None:
+    with transaction.atomic():
+        covered = compare_state(build_state(spec), threshold)
+        STATS.update(f"state:{k}" for k in covered)
+        STATS["state examples"] += 1
+        transaction.set_rollback(True)
+
+
+def referral(day, hour, minute=0, *, pathway="arrest", verdicts=("eligible",), accepts=True,
+             steps=(None, None, None), assessed=None, exit=None, services=()):
+    return {"day": day, "hour": hour, "minute": minute, "pathway": pathway,
+            "verdicts": list(verdicts), "accepts": accepts, "steps": list(steps),
+            "assessed": assessed, "exit": exit, "services": list(services)}
+
+
+# Every case the state's figures have, on purpose: a deflection site on Pacific time and a LEAD
+# site on Eastern time; stops at 23:30 on 31 October and 30 November (local: counted in that
+# month, though already the next in UTC) and at 00:15 on 1 December; a deflection completed,
+# one failed by the tick (screened only), one still running in January; a decision remade
+# (eligible, then ineligible); holds declined, referred and held; a social contact exited
+# (no clock) and one still open; a service in two categories and one in none, referred across
+# a local month's end.
+RICH_STATE = [
+    {"program": "deflection", "zone": "America/Los_Angeles", "services": [[0, 1], [], [2]],
+     "referrals": [
+         referral(11, 23, 30, steps=(0, 1, 3), services=[(0, 0, 10), (1, 1, 23)]),
+         referral(15, 10, steps=(0, None, None), services=[(0, 2, 9)]),
+         referral(41, 23, 30, steps=(1, 2, 29)),
+         referral(42, 0, 15, verdicts=("eligible", "ineligible")),
+         referral(44, 9, verdicts=("needs_review",)),
+         referral(45, 9, accepts=False),
+         referral(80, 12, steps=(1, None, None), services=[(2, 1, 12)]),
+     ]},
+    {"program": "lead", "zone": "America/New_York", "services": [[1], [0, 1, 2], []],
+     "referrals": [
+         referral(11, 23, 30, assessed=29, services=[(1, 0, 23)]),
+         referral(12, 0, 30, assessed=None),
+         referral(20, 9, assessed=31),
+         referral(75, 9, assessed=None),
+         referral(13, 14, pathway="social_contact", exit=20),
+         referral(14, 14, pathway="social_contact", services=[(2, 5, 9)]),
+     ]},
+]
+
+
+@settings(max_examples=8, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(spec=st.lists(state_site, min_size=1, max_size=3), threshold=st.sampled_from([0, 1, 2,
+                                                                                     3]))
+@example(spec=RICH_STATE, threshold=2)
+def test_every_state_figure_agrees_with_a_second_computation(db, spec, threshold):
+    check_state(spec, threshold)
+
+
 # --- the comparison ----------------------------------------------------------------------
 
 # Every figure of each report's JSON, by kind: the test fails if a report grows a figure that
@@ -567,6 +894,7 @@ FIGURES = {
         f"{m}{suffix}" for m in MEASURES
         for suffix in ("", "_n", "_change_vs_baseline", "_change_n")},
     "equity": {"total", "count", "rate", "rri"},
+    "state": {*STATE_MEASURES, "service referrals by kind"},
 }
 
 
@@ -578,6 +906,9 @@ def kind_of(report: str, name: str) -> str:
         return "participants per month" if key == "participants" else key
     if report == "equity":
         return name.rsplit(".", 1)[1]
+    if report == "state":
+        _scope, table, _month, column = name.split("/")
+        return column if table == "figures" else "service referrals by kind"
     return name
 
 
@@ -610,7 +941,8 @@ def compare(report: str, got: dict, want: dict) -> set[str]:
 def check(spec: list[dict]) -> None:
     """Build SPEC, compare every report with the second computation, and roll back."""
     with transaction.atomic():
-        for site in build(spec):
+        sites = build(spec)
+        for site in sites:
             program = dataset.program_frame(site)
             ops = operations.operations_report(site, now=NOW, program=program)
             covered = compare("operations", flat_operations(ops), reference_operations(site))
@@ -623,6 +955,7 @@ def check(spec: list[dict]) -> None:
                                          tz=site.time_zone, threshold=0)
             covered = compare("equity", flat_equity(chain), reference_equity(site))
             STATS.update(f"equity:{k}" for k in covered)
+        STATS.update(f"state:{k}" for k in compare_state(sites, threshold=3))
         STATS["examples"] += 1
         transaction.set_rollback(True)
 
@@ -671,7 +1004,9 @@ def test_the_second_computation_covers_every_figure(db):
     them all, so this holds on a process of its own)."""
     STATS.clear()
     check(RICH)
+    check_state(RICH_STATE, threshold=2)
     total = sum(len(v) for v in FIGURES.values())
     covered = sum(1 for k in STATS if ":" in k)
     assert covered == total, sorted(
         f"{r}:{k}" for r, ks in FIGURES.items() for k in ks if f"{r}:{k}" not in STATS)
+    assert STATS["state hidden"] > 0  # suppression of the state's figures was exercised

@@ -19,7 +19,6 @@ from diversion.cases.models import (
 )
 from diversion.referrals.models import Decision, Referral
 from diversion.reports.state import state_figures
-from diversion.reports.suppression import suppress_table
 from diversion.resources.models import (
     Organization,
     Service,
@@ -120,8 +119,8 @@ def _by_month(table):
 
 def row(*values):
     keys = ("referrals", "eligible", "not_eligible", "enrolled", "completed", "not_completed",
-            "still_in_program")
-    return dict(zip(keys, values, strict=True))
+            "still_in_program", "exited_no_clock")
+    return dict(zip(keys, (*values, 0)[:8], strict=True))
 
 
 def test_it_counts_each_site_and_the_deployment_by_month(deployment):
@@ -148,20 +147,96 @@ def test_it_counts_each_site_and_the_deployment_by_month(deployment):
 
 def test_it_suppresses_as_the_equity_report_does(deployment):
     report = state_figures(sites=[deployment.deflect, deployment.lead], threshold=10)
-    table = report["deployment"]["figures"]
-    # Every count here is 1 to 10: all hidden, zeros shown, as suppress_table says.
-    values = [[6, 5, 1, 5, 2, 1, 2], [2, 1, 0, 1, 0, 0, 1]]
-    mask = suppress_table(values, threshold=10, col_totals=True)
-    for i, month in enumerate(table["months"]):
-        for j, key in enumerate(report["measures"]):
-            assert (month[key] is None) == bool(mask.cells[i, j])
-    assert table["months"][1]["not_eligible"] == 0
-    assert table["months"][0]["referrals"] is None
+    # Every count here is 1 to 10: all hidden; a zero is shown unless it would give one away.
+    for block in [report["deployment"], *report["sites"]]:
+        for month in block["figures"]["months"] + [block["figures"]["total"]]:
+            for key in report["measures"]:
+                assert month[key] in (None, 0), (month, key)
+    assert report["deployment"]["figures"]["months"][0]["referrals"] is None
+    assert report["deployment"]["figures"]["months"][1]["not_eligible"] == 0
     assert report["suppress_max"] == 10
     # Nothing about a person anywhere: counts only.
     text = json.dumps(report)
     for person in Referral.objects.values_list("person__family_name", flat=True):
         assert person not in text
+
+
+def _june(report, scope, key):
+    block = report["deployment"] if scope == "all" else next(
+        s for s in report["sites"] if s["site"] == scope)
+    return next(m[key] for m in block["figures"]["months"] if m["month"] == "2025-06")
+
+
+def test_a_site_hidden_count_cannot_be_worked_out_from_the_deployment(site):
+    """Twelve stops at one site and three arrests at another in June: the three are hidden,
+    and so must be one more figure that would give them back (the deployment's 15 less the
+    first site's 12). Suppressing each table alone published 12 and 15."""
+    d = Deployment(site)
+    for day in range(1, 13):
+        d.referral(d.deflect, at(f"2025-06-{day:02d} 10:00"), "ineligible")
+    for day in range(1, 4):
+        d.referral(d.lead, at(f"2025-06-{day:02d} 10:00"), "ineligible")
+    report = state_figures(sites=[d.deflect, d.lead], threshold=10)
+    assert _june(report, "lead-county", "referrals") is None
+    assert None in (_june(report, "all", "referrals"), _june(report, d.deflect.slug,
+                                                              "referrals"))
+
+
+def test_an_outcome_cannot_be_worked_out_from_the_enrolled(site):
+    """In June and in July, eighteen enrolled: fifteen deflections completed, three running
+    (and two not eligible in June). The threes are hidden, and the enrolled (18) less the
+    others (15 and 0) must not give them back: suppressing the table by its columns alone
+    published 18, 15 and 0."""
+    d = Deployment(site)
+    for month in (6, 7):
+        for day in range(1, 19):
+            d.referral(d.deflect, at(f"2025-{month:02d}-{day:02d} 10:00"), "eligible",
+                       outcome="completed" if day <= 15 else "open")
+    for day in (20, 21):
+        d.referral(d.deflect, at(f"2025-06-{day:02d} 10:00"), "ineligible")
+    report = state_figures(sites=[d.deflect], threshold=10)
+    for month in report["sites"][0]["figures"]["months"]:
+        assert month["still_in_program"] is None
+        assert None in (month["enrolled"], month["completed"], month["not_completed"],
+                        month.get("exited_no_clock", 0)), month
+
+
+def test_an_exited_social_contact_is_not_still_in_the_program(site):
+    """A LEAD social contact runs no clock: its case open, the person is still in the program;
+    its case ended, they are not (they are 'exited_no_clock', so the outcomes still add up to
+    the enrolled)."""
+    d = Deployment(site)
+    for when, exited in (("2025-06-02 10:00", False), ("2025-06-03 10:00", True)):
+        r = d.referral(d.lead, at(when), "eligible")
+        r.pathway = "social_contact"
+        r.accepted = True
+        r.save()
+        Case.objects.create(site=d.lead, person=r.person, referral=r,
+                            case_manager=d.users[d.lead.pk][1], opened_at=r.occurred_at,
+                            status="exited" if exited else "engaged",
+                            exited_at=r.occurred_at + timedelta(days=9) if exited else None)
+    report = state_figures(sites=[d.lead], threshold=0)
+    assert report["sites"][0]["figures"]["months"] == [
+        {"month": "2025-06", **row(2, 2, 0, 2, 0, 0, 1, 1)}]
+
+
+def test_a_service_in_two_categories_counts_under_each(deployment):
+    """A service listed under detox and housing is counted under both, as the operations
+    report counts it (by its first category, it dropped out of housing)."""
+    case = Case.objects.filter(site=deployment.deflect).order_by("pk").first()
+    org = Organization.objects.create(site=case.site, hsds_id="o-both", name="Org")
+    service = Service.objects.create(site=case.site, hsds_id="s-both", organization=org,
+                                     name="Detox and housing")
+    for code in ("detox", "housing"):
+        term = TaxonomyTerm.objects.filter(site=case.site, code=code).first()
+        ServiceAttribute.objects.create(site=case.site, hsds_id=f"a-both-{code}",
+                                        service=service, taxonomy_term=term)
+    ServiceReferral.objects.create(site=case.site, case=case, service=service,
+                                   referred_by=deployment.users[case.site.pk][1],
+                                   referred_at=at("2025-07-05 10:00"))
+    report = state_figures(sites=[deployment.deflect], threshold=0)
+    assert _by_month(report["deployment"]["service_referrals"])["2025-07"] == {
+        "detox": 1, "housing": 2, "uncategorised": 1}
 
 
 def test_the_command_prints_json_and_csv(deployment, capsys):
