@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres test-first-run test-wheel lint bench load setup setup-run clean demo jasmin
+.PHONY: uswds run test test-postgres test-first-run test-wheel lint bench load setup setup-run clean demo jasmin
 
 # Installing goes through uv (pinned; installed into the venv by its own pip): it downloads in
 # parallel and keeps its own cache, several times faster than pip here. Should uv be missing or
@@ -45,6 +45,12 @@ $(JSTAMP): requirements-jasmin.txt
 	@touch $(JSTAMP)
 
 jasmin: $(JSTAMP)
+
+# The U.S. Web Design System's trimmed CSS, its fonts, icons and script, rebuilt from npm
+# (@uswds/uswds and sass, pinned in ops/uswds/package-lock.json) into
+# diversion/static/vendor/uswds/. The output is committed: `make run` and `make test` need no npm.
+uswds:
+	cd ops/uswds && npm ci --no-audit --no-fund --ignore-scripts && node build.mjs
 
 # The address and the demo logins are the last lines it prints (`diversion run`).
 run: setup-run

@@ -147,6 +147,14 @@ def sign_in(page, user, password: str | None = None) -> None:
     assert "/accounts/login" not in page.url, "sign-in failed"
 
 
+def open_menu(page) -> None:
+    """On a phone the site navigation sits behind the USWDS menu button: open it (a no-op on a
+    desktop, where the navigation is always shown)."""
+    button = page.get_by_role("button", name="Menu")
+    if button.is_visible():
+        button.click()
+
+
 def shot(page, journey: str, step: str) -> None:
     """A viewport-only PNG of what the person sees at this step."""
     SHOTS.mkdir(parents=True, exist_ok=True)

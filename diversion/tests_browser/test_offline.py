@@ -5,7 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from diversion.referrals.models import Referral
-from diversion.tests_browser.conftest import DIRECTOR_PARK, shot, sign_in
+from diversion.tests_browser.conftest import DIRECTOR_PARK, open_menu, shot, sign_in
 from diversion.tests_browser.test_officer import fill_referral
 
 pytestmark = pytest.mark.browser
@@ -111,6 +111,7 @@ DUMP_DEVICE = """async () => {
 
 
 def sign_out(page):
+    open_menu(page)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
 

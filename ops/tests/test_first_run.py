@@ -122,9 +122,10 @@ def test_make_run_serves_the_styled_app_and_the_officer_form(first_run):
             page.goto("/accounts/login/")
             page.wait_for_load_state("load")
             assert failed == [], f"what the sign-in page asked for and did not get: {failed}"
-            # The stylesheet is applied: the header has the brand colour.
-            header = page.locator("header.top")
-            assert header.evaluate("e => getComputedStyle(e).backgroundColor") == BRAND
+            # The vendored USWDS stylesheet is applied and its typeface loaded from this server.
+            assert "Public Sans Web" in page.evaluate("getComputedStyle(document.body).fontFamily")
+            assert page.evaluate("""async () => { await document.fonts.ready;
+                return document.fonts.check('1em "Public Sans Web"'); }""")
             # htmx is loaded.
             assert page.evaluate("() => typeof htmx === 'object' && !!htmx.version")
             # The icon a browser asks for answers, and so does the service worker.
@@ -140,9 +141,11 @@ def test_make_run_serves_the_styled_app_and_the_officer_form(first_run):
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_load_state("load")
             assert "/accounts/login" not in page.url, "the demo officer could not sign in"
+            # On a phone the navigation opens from the USWDS menu button (uswds.js ran).
+            page.get_by_role("button", name="Menu").click()
             page.get_by_role("link", name="New referral").click()
             page.wait_for_load_state("load")
-            expect(page.locator("header.top")).to_have_css("background-color", BRAND)
+            expect(page.get_by_role("button", name="Menu")).to_have_css("background-color", BRAND)
             page.get_by_role("button", name="Use my location").click()
             expect(page.locator("#location-status")).to_contain_text("Location recorded")
 
