@@ -18,6 +18,9 @@ contact) in its site's time zone; its outcome is where it stands now:
   the service in the directory (its code, or its name without one, in lower case;
   ``uncategorised`` for a service under none), as the operations report counts them.
 
+The report states its data (``data``): the sites, the first and last month, the referrals
+counted, and the imported history left out (no case, so no clock or outcome to report).
+
 What is published is suppressed as one system (``suppression.suppress_sums``): counts from 1
 to the threshold hidden, then whatever a reader could work out from the totals over the
 months, the deployment as the sum of its sites, and the enrolled as the sum of their four
@@ -28,8 +31,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.utils import timezone
+
 from diversion.cases.models import Case, CaseStatus, DeflectionStatus, HoldStatus
 from diversion.referrals.models import Decision, Referral
+from diversion.reports.models import ProgramRecord
 from diversion.reports.suppression import suppress_max, suppress_sums
 from diversion.resources.models import ServiceReferral
 
@@ -38,6 +44,7 @@ MEASURES = ("referrals", "eligible", "not_eligible", "enrolled", "completed", "n
 OUTCOMES = ("completed", "not_completed", "still_in_program", "exited_no_clock")
 UNCATEGORISED = "uncategorised"
 ALL = None  # the deployment's scope (a site's slug could be "all")
+DATA = ("data",)  # the data statement's counts (not a slug either)
 
 
 def _month(moment, tz) -> str:
@@ -141,6 +148,9 @@ def state_figures(*, sites, threshold: int | None = None) -> dict:
         if scope is ALL:
             sums.append(((scope, table, m, c), [(s, table, m, c) for s in site_slugs
                                                  if (s, table, m, c) in values]))
+    # the data statement: imported history is left out (no case, so no clock or outcome)
+    imported = ProgramRecord.objects.filter(site__in=[s.pk for s in sites]).count()
+    values[(DATA, "left_out", "referrals", "imported")] = imported
     hidden = suppress_sums(values, sums, threshold=t)
 
     def block(scope):
@@ -153,10 +163,22 @@ def state_figures(*, sites, threshold: int | None = None) -> dict:
             out[table] = _published(cells, months, columns, gone)
         return out
 
+    def show(key):
+        return None if key in hidden else values[key]
+
     by_slug = {site.slug: site for site in sites}
+    months = shape[(ALL, "figures")][0]
+    data = {
+        "sites": site_slugs, "computed_at": timezone.now().isoformat(),
+        "period": [months[0], months[-1]] if months else [None, None],
+        "rows": {"referrals": show((ALL, "figures", "total", "referrals"))},
+        "left_out": [{"figure": "referrals", "reason": "imported",
+                      "count": show((DATA, "left_out", "referrals", "imported"))}],
+    }
     return {
         "suppress_max": t,
         "measures": list(MEASURES),
+        "data": data,
         "deployment": block(ALL),
         "sites": [{"site": slug, "name": by_slug[slug].name, **block(slug)}
                   for slug in site_slugs],
@@ -177,4 +199,13 @@ def state_rows(report: dict) -> list[dict]:
                     rows.append({"site": scope, "table": table, "month": entry["month"],
                                  "measure": key, "count": "" if value is None else value,
                                  "suppressed": value is None})
+    data = report["data"]
+    counts = [(f"rows.{k}", v) for k, v in data["rows"].items()] + [
+        (f"left_out.{e['figure']}.{e['reason']}", e["count"]) for e in data["left_out"]]
+    for bound, month in zip(("period_from", "period_to"), data["period"], strict=True):
+        rows.append({"site": "all", "table": "data", "month": month or "", "measure": bound,
+                     "count": "", "suppressed": False})
+    for key, value in counts:
+        rows.append({"site": "all", "table": "data", "month": "", "measure": key,
+                     "count": "" if value is None else value, "suppressed": value is None})
     return rows

@@ -713,6 +713,15 @@ def compare_state(sites: list[Site], threshold: int) -> set[str]:
             f"state: {name} = {v} is published (1 to {threshold} are hidden)"
     found = recoverable(report)
     assert not found, f"state: hidden figures a reader can work out: {found}"
+    # the data statement: the referrals counted and the imported history left out
+    (imported,), = sql("SELECT COUNT(*) FROM reports_programrecord WHERE site_id IN ("
+                       + ", ".join(str(s.pk) for s in sites) + ")")
+    data = state.state_figures(sites=sites, threshold=0)["data"]
+    assert data["rows"]["referrals"] == want["all/figures/total/referrals"]
+    assert data["left_out"] == [{"figure": "referrals", "reason": "imported",
+                                 "count": imported}]
+    shown = report["data"]["left_out"][0]["count"]
+    assert shown == (None if 1 <= imported <= threshold else imported)
     STATS["state hidden"] += sum(v is None for v in published.values())
     return covered
 

@@ -18,6 +18,7 @@ from diversion.cases.models import (
     ProsecutionHold,
 )
 from diversion.referrals.models import Decision, Referral
+from diversion.reports.models import ProgramRecord
 from diversion.reports.state import state_figures
 from diversion.resources.models import (
     Organization,
@@ -237,6 +238,29 @@ def test_a_service_in_two_categories_counts_under_each(deployment):
     report = state_figures(sites=[deployment.deflect], threshold=0)
     assert _by_month(report["deployment"]["service_referrals"])["2025-07"] == {
         "detox": 1, "housing": 2, "uncategorised": 1}
+
+
+def test_the_report_states_the_data_it_was_computed_from(deployment, capsys):
+    """The sites, the first and last month, the referrals counted, and the imported history
+    left out (a hidden count when it is 1 to the threshold), in JSON and CSV."""
+    for n in range(2):
+        ProgramRecord.objects.create(site=deployment.deflect, record_id=f"R{n}",
+                                     person=testing.make_person(site=deployment.deflect),
+                                     person_key=f"K{n}", row_hash=f"h{n}", pathway="arrest",
+                                     referred_at=at("2024-03-01 10:00"), decision="eligible")
+    report = state_figures(sites=[deployment.deflect, deployment.lead], threshold=0)
+    assert report["data"]["sites"] == [deployment.deflect.slug, "lead-county"]
+    assert report["data"]["period"] == ["2025-06", "2025-07"]
+    assert report["data"]["rows"] == {"referrals": 8}
+    assert report["data"]["left_out"] == [{"figure": "referrals", "reason": "imported",
+                                           "count": 2}]
+    hidden = state_figures(sites=[deployment.deflect, deployment.lead], threshold=10)
+    assert hidden["data"]["left_out"][0]["count"] is None
+    call_command("report", "state", "--format", "csv", "--suppress-max", "10")
+    rows = {(r["table"], r["measure"]): r for r in
+            csv.DictReader(io.StringIO(capsys.readouterr().out)) if r["site"] == "all"}
+    assert rows[("data", "left_out.referrals.imported")]["suppressed"] == "True"
+    assert rows[("data", "period_from")]["month"] == "2025-06"
 
 
 def test_the_command_prints_json_and_csv(deployment, capsys):
