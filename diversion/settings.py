@@ -296,6 +296,12 @@ if DIVERSION_SMS_URL and len(DIVERSION_SMS_CALLBACK_TOKEN) < 20:
     raise ImproperlyConfigured("DIVERSION_SMS_CALLBACK_TOKEN must be set (20 characters or "
                                "more) when DIVERSION_SMS_URL is")
 DIVERSION_SMS_HELP_PHONE = env_str("DIVERSION_SMS_HELP_PHONE", "")
+# The countries (ISO 3166 codes, comma-separated) whose numbers staff may record for texts: the
+# ones the carrier connection reaches. The first is the one a number without +code is read in.
+DIVERSION_SMS_REGIONS = env_str("DIVERSION_SMS_REGIONS", "US")
+if not re.fullmatch(r"[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*", DIVERSION_SMS_REGIONS.strip()):
+    raise ImproperlyConfigured("DIVERSION_SMS_REGIONS must be two-letter country codes "
+                               f"separated by commas (US or US,PR), not {DIVERSION_SMS_REGIONS!r}")
 DIVERSION_SMS_TIMEOUT = env_int("DIVERSION_SMS_TIMEOUT", 10, minimum=1)
 DIVERSION_SMS_QUIET_HOURS = env_str("DIVERSION_SMS_QUIET_HOURS", "21:00-08:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d",

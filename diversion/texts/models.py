@@ -8,6 +8,7 @@ consent in force, and no text names the program, a drug, a charge, a court or a 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from diversion.lib.models import Timestamped
 
@@ -84,8 +85,35 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", "Sent (accepted by the carrier)"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Not sent (texts stopped or consent withdrawn)"
+    CANCELLED = "cancelled", _("Not sent")  # why: TextMessage.why_not_sent
     RECEIVED = "received", "Received"
+
+
+class NotSent:
+    """Why a text was not sent, as kept in TextMessage.error (shown by why_not_sent)."""
+
+    STOPPED = "stopped"
+    WITHDRAWN = "withdrawn"
+    NOT_AGREED = "not_agreed"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    FORBIDDEN = "forbidden"  # followed by ':' and the words
+
+    @classmethod
+    def describe(cls, code: str) -> str:
+        kind, _sep, words = code.partition(":")
+        if kind == cls.FORBIDDEN:
+            return _("held back: it names %(words)s") % {"words": words}
+        return str({
+            cls.STOPPED: _("the phone texted STOP"),
+            cls.WITHDRAWN: _("consent withdrawn"),
+            cls.NOT_AGREED: _("the participant did not agree to this kind of text"),
+            cls.APPOINTMENT_CANCELLED: _("the appointment was cancelled"),
+            # Kept by rows written before these codes.
+            "texts stopped": _("the phone texted STOP or consent was withdrawn"),
+            "texts stopped or consent withdrawn": _(
+                "the phone texted STOP or consent was withdrawn"),
+            "appointment cancelled": _("the appointment was cancelled"),
+        }.get(code, code))
 
 
 class TextMessage(models.Model):
@@ -145,6 +173,13 @@ class TextMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Text #{self.pk} ({self.direction}, {self.status})"
+
+    @property
+    def why_not_sent(self) -> str:
+        """Why it was not sent or not delivered, said once, plainly ('' if nothing to say)."""
+        if self.status == MessageStatus.CANCELLED:
+            return NotSent.describe(self.error)
+        return self.error
 
 
 class AppointmentKind(models.TextChoices):

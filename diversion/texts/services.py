@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from diversion import policy
@@ -40,6 +41,7 @@ from diversion.texts.models import (
     Direction,
     MessageKind,
     MessageStatus,
+    NotSent,
     TextConsent,
     TextMessage,
 )
@@ -59,15 +61,36 @@ HELP_WORDS = {"HELP", "INFO", "AYUDA"}
 
 # --- numbers, quiet hours, words -------------------------------------------------------------
 
-def phone_normalize(raw: str, *, region: str = "US") -> str:
-    """RAW as E.164 ('+15035550100'), or a ValidationError naming the field."""
+def _sendable_regions() -> list[str]:
+    return [r.strip().upper() for r in settings.DIVERSION_SMS_REGIONS.split(",") if r.strip()]
+
+
+def phone_normalize(raw: str, *, sendable: bool = True) -> str:
+    """RAW as E.164 ('+15035550100'), or a ValidationError naming the field.
+
+    A number without a country code is read as one of the first region of
+    DIVERSION_SMS_REGIONS (the site's own). With SENDABLE (every number staff record), a
+    number of another country is refused: the site's carrier connection texts its own country
+    (a US long code does not reach a Mexican phone, or reaches it as an international text that
+    the carrier may drop), and a reminder that silently never arrives is worse than none.
+    Numbers that phones text *from* are read whatever their country (they are only looked up).
+    """
+    regions = _sendable_regions() or ["US"]
     try:
-        number = phonenumbers.parse((raw or "").strip(), region)
+        number = phonenumbers.parse((raw or "").strip(), regions[0])
     except phonenumbers.NumberParseException:
-        raise ValidationError({"phone": "This is not a phone number."})
+        raise ValidationError({"phone": _("This is not a phone number.")})
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError({"phone": "This phone number does not exist (check the digits "
-                                        "and the area code)."})
+        raise ValidationError({"phone": _("This phone number does not exist (check the digits "
+                                          "and the area code).")})
+    region = phonenumbers.region_code_for_number(number)
+    if sendable and region not in regions:
+        raise ValidationError({"phone": _(
+            "This is a number of another country (%(region)s, +%(code)s). Texts from the "
+            "program reach only numbers of %(allowed)s: record a local number, or reach the "
+            "participant another way.") % {
+                "region": region or "?", "code": number.country_code,
+                "allowed": ", ".join(regions)}})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -97,9 +120,10 @@ def _help_phone() -> str:
 def _check_words(body: str, *, site) -> None:
     found = wording.forbidden_words(body, extra=(site.name,))
     if found:
-        raise ValidationError({"body": (
-            "A text may be read by anyone holding the phone, so it never names the program, "
-            "a drug, a charge, a court or a diagnosis. Take out: " + ", ".join(found) + ".")})
+        raise ValidationError({"body": _(
+            "A text may be read by anyone holding the phone, so it never names the program, a "
+            "drug, a charge, a court or a diagnosis. Take out: %(words)s.") % {
+                "words": ", ".join(found)}})
 
 
 def _date_words(moment: datetime, tz, language: str) -> tuple[str, str]:
@@ -163,15 +187,15 @@ def text_consent_revoke(*, case: Case, actor) -> int:
         consent.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
         audit_record(actor=actor, action="text_consent.revoke", obj=consent, site=case.site_id,
                      data={"case": case.pk})
-        _cancel_queued(Q(consent=consent))
+        _cancel_queued(Q(consent=consent), NotSent.WITHDRAWN)
     return len(consents)
 
 
-def _cancel_queued(where: Q) -> int:
+def _cancel_queued(where: Q, why: str) -> int:
     return (TextMessage.objects.filter(where, direction=Direction.OUT,
                                        status=MessageStatus.QUEUED)
             .exclude(kind__in=ANSWER_KINDS)
-            .update(status=MessageStatus.CANCELLED, error="texts stopped"))
+            .update(status=MessageStatus.CANCELLED, error=why))
 
 
 # --- appointments ----------------------------------------------------------------------------
@@ -214,7 +238,7 @@ def appointment_cancel(*, appointment: Appointment, actor) -> Appointment:
         TextMessage.objects.filter(
             case_id=appointment.case_id, status=MessageStatus.QUEUED,
             reminder_key__startswith=f"appointment:{appointment.pk}:",
-        ).update(status=MessageStatus.CANCELLED, error="appointment cancelled")
+        ).update(status=MessageStatus.CANCELLED, error=NotSent.APPOINTMENT_CANCELLED)
         audit_record(actor=actor, action="appointment.cancel", obj=appointment,
                      site=appointment.site_id, data={"case": appointment.case_id})
     return appointment
@@ -327,15 +351,21 @@ def texts_send_due(*, now: datetime) -> int:
     return sum(text_send(message_id=pk, now=now, provider=provider) for pk in ids)
 
 
-def _allowed(message: TextMessage) -> bool:
+def _why_not(message: TextMessage) -> str:
+    """Why MESSAGE may not go out now (a NotSent code), or '' when it may."""
+    words = wording.forbidden_words(message.body, extra=(message.site.name,))
+    if words:
+        # Every text, templates and one-off alike, is read once more on its way out.
+        return f"{NotSent.FORBIDDEN}:{', '.join(words)}"
     if message.kind in ANSWER_KINDS:
-        return True
+        return ""
     consent = message.consent
-    if consent is None or not consent.in_force:
-        return False
-    if message.kind == MessageKind.ONE_OFF:
-        return consent.messages
-    return consent.reminders
+    if consent is None or consent.revoked_at is not None:
+        return NotSent.WITHDRAWN
+    if consent.stopped_at is not None:
+        return NotSent.STOPPED
+    agreed = consent.messages if message.kind == MessageKind.ONE_OFF else consent.reminders
+    return "" if agreed else NotSent.NOT_AGREED
 
 
 def text_send(*, message_id: int, now: datetime | None = None, provider=None) -> bool:
@@ -349,10 +379,13 @@ def text_send(*, message_id: int, now: datetime | None = None, provider=None) ->
     if message is None:
         return False
     # Read just now: a STOP that arrived a moment ago is honoured before this text.
-    if not _allowed(message):
+    why = _why_not(message)
+    if why:
         TextMessage.objects.filter(pk=message.pk, status__in=[
             MessageStatus.QUEUED, MessageStatus.SENDING]).update(
-            status=MessageStatus.CANCELLED, error="texts stopped or consent withdrawn")
+            status=MessageStatus.CANCELLED, error=why[:200])
+        if why.startswith(NotSent.FORBIDDEN):
+            log.warning("text %s held back: it contains forbidden words", message.pk)
         return False
     if message.kind not in ANSWER_KINDS:
         later = quiet_until(now, message.site.tz)
@@ -404,10 +437,32 @@ def text_receipt_record(*, message_id: int, level: str, status: str, provider_id
                         error: str = "") -> TextMessage | None:
     """A delivery receipt from the gateway: level 1 says whether the carrier took the text,
     level 2 whether the phone got it. Status only moves forward (a late 'sent' never undoes
-    'delivered')."""
+    'delivered').
+
+    A receipt is taken only for a text that was handed to the gateway and only with the
+    gateway's own id for it: the id written down when the gateway took the text, or, while
+    the text is still being handed over (a worker killed before it could write the id down),
+    the receipt's id becomes the text's. Any other receipt (a queued text never sent, a
+    cancelled one, another id) changes nothing and returns None; the endpoint answers it like
+    any other, so that the gateway does not retry it."""
     now = timezone.now()
-    qs = TextMessage.objects.filter(pk=message_id, direction=Direction.OUT)
-    early = [MessageStatus.QUEUED, MessageStatus.SENDING]
+    provider_id = (provider_id or "")[:80]
+    if not provider_id:
+        return None
+    handed = [MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED,
+              MessageStatus.FAILED]
+    with transaction.atomic():
+        message = (TextMessage.objects.select_for_update()
+                   .filter(pk=message_id, direction=Direction.OUT, status__in=handed).first())
+        if message is None:
+            return None
+        if message.provider_id != provider_id:
+            if message.provider_id or message.status != MessageStatus.SENDING:
+                return None
+            message.provider_id = provider_id
+            message.save(update_fields=["provider_id"])
+    qs = TextMessage.objects.filter(pk=message_id, provider_id=provider_id)
+    early = [MessageStatus.SENDING]
     if level == "1":
         if status == "ESME_ROK":
             qs.filter(status__in=early).update(status=MessageStatus.SENT, sent_at=now)
@@ -417,14 +472,11 @@ def text_receipt_record(*, message_id: int, level: str, status: str, provider_id
                 error=f"carrier refused: {status}"[:200])
     elif level == "2":
         if status == "DELIVRD":
-            qs.exclude(status=MessageStatus.CANCELLED).update(
-                status=MessageStatus.DELIVERED, delivered_at=now)
+            qs.update(status=MessageStatus.DELIVERED, delivered_at=now)
         elif status in _FAILED_STATES:
-            qs.exclude(status__in=[MessageStatus.DELIVERED, MessageStatus.CANCELLED]).update(
+            qs.exclude(status=MessageStatus.DELIVERED).update(
                 status=MessageStatus.FAILED, failed_at=now,
                 error=f"not delivered: {status} {error}".strip()[:200])
-    if provider_id:
-        qs.filter(provider_id="").update(provider_id=provider_id[:80])
     return qs.first()
 
 
@@ -462,7 +514,8 @@ def text_inbound_receive(*, sender: str, body: str, provider_id: str = "") -> Te
     in the supervisors' list of unplaced replies, and a supervisor places it.
     """
     try:
-        phone = phone_normalize(sender if sender.startswith("+") else "+" + sender)
+        phone = phone_normalize(sender if sender.startswith("+") else "+" + sender,
+                                sendable=False)
     except ValidationError:
         phone = sender[:20]
     if provider_id:
@@ -491,7 +544,7 @@ def text_inbound_receive(*, sender: str, body: str, provider_id: str = "") -> Te
             consent.save(update_fields=["stopped_at", "updated_at"])
             audit_record(actor=None, action="text_consent.stop", obj=consent,
                          site=consent.site_id, data={"message": message.pk})
-        _cancel_queued(Q(phone=phone))
+        _cancel_queued(Q(phone=phone), NotSent.STOPPED)
         if newly:
             _answer(consent=newly[0], kind=MessageKind.CONFIRM_STOP, case_id=case_id)
     elif keyword == "start":

@@ -2,6 +2,7 @@
 leads to the case."""
 
 from datetime import timedelta
+from email import message_from_string, policy
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.utils import timezone
 from diversion.cases.models import Case, OnCallShift
 from diversion.conftest import login
 from diversion.notifications.models import Notification
-from diversion.notifications.services import notify
+from diversion.notifications.services import notification_email, notify
 from diversion.referrals.tests.intake import HX, form_data
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,21 @@ def test_it_opens_only_by_post(client, personas):
     note.refresh_from_db()
     assert note.read_at is None
 
+
+
+def test_the_plain_text_part_of_an_email_is_not_html_escaped(personas, smtp_server):
+    """The text/plain part said 'case&#x27;s' (an independent attack): a .txt template is not
+    HTML, so it renders its words as they are; the HTML part still escapes them."""
+    cm = personas["case_manager"]
+    note = notify(recipient=cm, kind="text.reply", subject="A reply on the case's texts",
+                  body='Open the case\'s texts: "new" replies & <more>.', url="/texts/1/",
+                  email=False)
+    notification_email(notification_id=note.pk)
+    (sent,) = smtp_server.to(cm.email)
+    parsed = message_from_string(sent["data"], policy=policy.default)
+    plain = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert "A reply on the case's texts" in plain
+    assert 'Open the case\'s texts: "new" replies & <more>.' in plain
+    assert "&#x27;" not in plain and "&amp;" not in plain and "&quot;" not in plain
+    assert "&lt;more&gt;" in html and "<more>" not in html
