@@ -17,6 +17,12 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
 
 
+# Roles an administrator may give in the admin or on the command line: every role; none
+# carries more than the administrator's own. Flags above a role (deployment_admin,
+# is_superuser) are never given by a site's administrator.
+GRANTABLE_ROLES = frozenset(Role.values)
+
+
 class User(AbstractUser):
     """A staff member of one site. The role decides what they may see and do."""
 

@@ -16,6 +16,8 @@ from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from diversion.sites.models import Site
+
 CONTEXT_WORDS_FILE = Path(__file__).with_name("banned_passwords.txt")
 _PADDING = re.compile(r"[\W\d_]+")
 
@@ -38,8 +40,6 @@ def _context_words() -> tuple[str, ...]:
 
 
 def _site_words() -> set[str]:
-    from diversion.sites.models import Site
-
     words = set()
     for slug, name in Site.objects.values_list("slug", "name"):
         words.add(slug.lower().replace("-", ""))

@@ -8,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from diversion.accounts.models import ApiToken, Role, User
+from diversion.accounts.models import GRANTABLE_ROLES, ApiToken, Role, User
 from diversion.accounts.tokens import token_user
 from diversion.audit.services import audit_record
-from diversion.policy import GRANTABLE_ROLES
 from diversion.sites.models import Site
 
 

@@ -59,8 +59,9 @@ from diversion.cases.services.plans import (
     goal_update,
     plan_review_record,
 )
-from diversion.consent.models import NOTICE_2_32
-from diversion.consent.services import disclose_hold_status
+from diversion.consent.models import NOTICE_2_32, Category
+from diversion.consent.selectors import consent_allows
+from diversion.consent.services import disclose_hold_status, disclosure_record
 from diversion.policy.holds import prosecutor_may_record
 
 # A page of the case list: a case manager's whole caseload (at most 25 without an override)
@@ -329,9 +330,6 @@ def _case_summary(request, case):
     """The Operations Team's view of a case: status and dates, never notes, assessments or
     the plan. The person's name only under a consent for case summaries, logged as a
     disclosure with the §2.32 notice; otherwise initials."""
-    from diversion.consent.models import Category
-    from diversion.consent.selectors import consent_allows
-    from diversion.consent.services import disclosure_record
 
     consent = consent_allows(person=case.person, recipient_role=request.user.role,
                              recipient_org=request.user.agency_id,

@@ -61,6 +61,8 @@ def get_person_for_consent(user, pk: int) -> Person:
     people = Person.objects.filter(pk=pk, site_id=user.site_id)
     if user.role == Role.CASE_MANAGER:
         # A case manager: only the people of their own caseload (like get_case_for_user).
+        # Imported here: cases sits above consent, and this object-level rule is the one
+        # import still against the layers here (docs/architecture.md, "What is left").
         from diversion.cases.selectors import cases_visible_to
 
         people = people.filter(cases__in=cases_visible_to(user=user)).distinct()

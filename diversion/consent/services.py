@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from diversion.accounts.models import Role
 from diversion.audit.services import audit_record
 from diversion.consent.models import (
     NOTICE_2_32,
@@ -16,6 +17,7 @@ from diversion.consent.models import (
     ConsentRecipient,
     Disclosure,
 )
+from diversion.consent.selectors import consents_allowing
 
 
 @transaction.atomic
@@ -131,8 +133,6 @@ def disclose_hold_status(user, holds) -> dict[int, Consent]:
     Each hold gets `disclosed_under` (the consent or None) for the template. Holds of
     people with no such consent are not logged: the page marks them "no consent on file".
     """
-    from diversion.accounts.models import Role
-    from diversion.consent.selectors import consents_allowing
 
     holds = list(holds)
     for hold in holds:

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from diversion import policy
-from diversion.cases.models import OPEN_STATUSES, Case, HoldStatus
+from diversion.cases.models import OPEN_STATUSES, Case, CaseStatus, HoldStatus
 from diversion.partners.models import Meeting, OpsDecision, Readmission, ReadmissionStatus
 from diversion.referrals.models import Decision, Referral
 
@@ -48,8 +48,6 @@ class CaseSummary:
 
     @property
     def status_label(self) -> str:
-        from diversion.cases.models import CaseStatus
-
         return CaseStatus(self.status).label
 
 

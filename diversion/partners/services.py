@@ -18,6 +18,7 @@ from diversion.partners.models import (
     ReadmissionStatus,
 )
 from diversion.referrals.models import Decision, Referral
+from diversion.referrals.services import decision_remake
 
 
 def _require(actor, capability: str, site_id) -> None:
@@ -70,7 +71,6 @@ def ops_decision_record(*, kind: str, actor, referral: Referral | None = None,
     readmission request for the DA. On a case, the decision is recorded for the team (a case
     changes only through its case manager's actions).
     """
-    from diversion.referrals.services import decision_remake
 
     if (referral is None) == (case is None):
         raise ValidationError({"subject": "A decision is about one referral or one case."})
@@ -131,7 +131,6 @@ def readmission_da_decide(*, readmission: Readmission, agrees: bool, actor, reas
                           version: int | None = None) -> Readmission:
     """The DA agrees to or refuses a readmission the Operations Team recommended. On a
     referral, the answer is screened: a new decision with `da_agrees_to_readmission`."""
-    from diversion.referrals.services import decision_remake
 
     locked = Readmission.objects.select_for_update().get(pk=readmission.pk)
     _require(actor, "readmission.da_decide", locked.site_id)

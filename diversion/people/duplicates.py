@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
 from diversion import policy
 from diversion.lib.names import fold
-from diversion.people.models import Alias, Person
+from diversion.people.models import Alias, Person, PersonLink
 
 # Blocks bigger than this are common names sharing a birthday (or bad data); comparing
 # every pair in them would be quadratic for little gain.
@@ -131,8 +134,6 @@ def duplicate_candidates(*, site) -> list[Candidate]:
 # --- Reads for the review page ------------------------------------------------------------
 
 def _require_reviewer(user) -> None:
-    from django.core.exceptions import PermissionDenied
-
 
     if not policy.can(user, "person.review_duplicates"):
         raise PermissionDenied("Only a supervisor reviews duplicate records.")
@@ -140,8 +141,6 @@ def _require_reviewer(user) -> None:
 
 def person_links_for_review(*, user):
     """USER's site's flagged pairs and past decisions, for a supervisor."""
-    from diversion.people.models import PersonLink
-
     _require_reviewer(user)
     return (PersonLink.objects.filter(site_id=user.site_id)
             .select_related("first", "second", "decided_by")
@@ -150,8 +149,6 @@ def person_links_for_review(*, user):
 
 def get_person_link_for_user(user, pk: int):
     """The access helper for person links: 403 for other roles, 404 for other sites."""
-    from django.http import Http404
-
     link = person_links_for_review(user=user).filter(pk=pk).first()
     if link is None:
         raise Http404("No such pair.")

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from diversion.people.duplicates import get_person_link_for_user, person_links_for_review
+from diversion.people.merges import person_link_dismiss, person_merge, person_merge_undo
 from diversion.people.models import PersonLink
-from diversion.people.services import person_link_dismiss, person_merge, person_merge_undo
 
 
 @login_required

@@ -107,10 +107,8 @@ COMMANDS: dict[str, str] = {
     "worker": "drain the task queue (email and slow work)",
 }
 
-# Roles an administrator may give in the admin or on the command line: every role; none
-# carries more than the administrator's own. Flags above a role (deployment_admin,
-# is_superuser) are never given by a site's administrator.
-GRANTABLE_ROLES = frozenset(Role.values)
+# Roles an administrator may give (GRANTABLE_ROLES) are named beside Role, in accounts.models:
+# the user service below the policy checks them.
 
 _seen = threading.local()
 

@@ -10,19 +10,21 @@ the admin at all (docs/security.md, "The admin").
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from diversion import policy
 from diversion.audit.services import audit_record
 
+# The models a foreign key may point at, by label (the admin's base is imported by the admin
+# modules of apps below people, so it names them rather than importing them).
+_SITE_PATHS = {"sites.site": "pk", "sites.agency": "site", "accounts.user": "site",
+               "people.person": "site"}
+
 
 def _site_field_path(model) -> str | None:
     """The lookup from MODEL to its site, for the models a foreign key may point at."""
-    from diversion.accounts.models import User
-    from diversion.people.models import Person
-    from diversion.sites.models import Agency, Site
-
-    return {Site: "pk", Agency: "site", User: "site", Person: "site"}.get(model) or (
+    return _SITE_PATHS.get(model._meta.label_lower) or (
         "site" if any(f.name == "site" for f in model._meta.fields) else None)
 
 
@@ -145,7 +147,7 @@ class LockoutAdmin(SiteScopedAdmin):
     may_add = False
 
     def get_queryset(self, request):
-        from diversion.accounts.models import User
+        User = get_user_model()
 
         qs = admin.ModelAdmin.get_queryset(self, request)
         if not policy.can(request.user, "admin.use"):

@@ -16,7 +16,7 @@ from diversion.policy.people import (
     person_id_from_handle,
 )
 from diversion.referrals.models import Pathway
-from diversion.referrals.services import PersonInput
+from diversion.referrals.services import PersonInput, rule_set_for
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 TRI_STATE = [(YES, _("Yes")), (NO, _("No")), (UNKNOWN, _("Don't know"))]
@@ -38,7 +38,6 @@ def area_label(area_id: str, names: dict | None = None) -> str:
 
 def site_pathways(*, site, at: datetime) -> tuple[str, ...]:
     """The pathways the site's rule set in force at AT screens (LEAD's two by default)."""
-    from diversion.referrals.services import rule_set_for
 
     try:
         return rule_set_for(site=site, occurred_at=at).pathways
@@ -48,7 +47,6 @@ def site_pathways(*, site, at: datetime) -> tuple[str, ...]:
 
 def area_choices(*, site, at: datetime) -> list[tuple[str, str]]:
     """The areas of the rule set in force at AT for SITE, with readable labels."""
-    from diversion.referrals.services import rule_set_for
 
     try:
         rule_set = rule_set_for(site=site, occurred_at=at)

@@ -12,6 +12,7 @@ from django.db import connection
 
 from diversion import eligibility
 from diversion.lib.names import name_key
+from diversion.referrals.models import Decision, Referral
 from diversion.reports.models import ArrestRecord, ProgramRecord
 
 GROUPS = ["hispanic", "white", "black", "native", "asian", "pacific", "unknown"]
@@ -98,7 +99,6 @@ def program_frame(site) -> pd.DataFrame:
         "sex", "date_of_birth"])
     frames = [pd.DataFrame.from_records([("imported", *r, "", None) for r in imported],
                                         columns=PROGRAM_COLUMNS)]
-    from diversion.referrals.models import Decision, Referral
 
     # Each referral's latest decision, read in one pass (a later decision supersedes an earlier
     # one). Not a correlated subquery: on PostgreSQL with stale statistics that became a scan

@@ -21,7 +21,9 @@ from django.utils import timezone
 from django_tasks import task
 
 from diversion.audit.services import audit_record
+from diversion.reports.exports import neutralise
 from diversion.reports.models import ExportFile
+from diversion.reports.selectors import evaluator_extract
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,6 @@ def prepare_task(*, export_id: int) -> None:
 
 
 def prepare(export: ExportFile) -> ExportFile:
-    from diversion.reports.exports import neutralise
-    from diversion.reports.selectors import evaluator_extract
-
     data = evaluator_extract(export.site)
     frame = data["rows"]
     text = io.StringIO()

@@ -10,8 +10,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from diversion.cases.models import Case, Contact, MonthlyStatus
+from diversion.cases.selectors import caseloads_by_case_manager
 from diversion.lib.dates import end_of_nth_day
+from diversion.referrals.models import Decision
 from diversion.reports.dataset import program_frame
+from diversion.resources.models import ServiceAttribute, ServiceReferral
 
 
 def _month(series: pd.Series, zone: ZoneInfo) -> pd.Series:
@@ -52,7 +56,6 @@ def criterion_failures(site) -> list[dict]:
     """For each criterion of the rule sets, over the latest decision of each live referral
     where the criterion applies (not the other pathway's): how often it was not met, and
     unknown. Every criterion evaluated is listed, also one that never failed."""
-    from diversion.referrals.models import Decision
 
     latest = dict(Decision.objects.filter(referral__site=site).order_by("id")
                   .values_list("referral_id", "id"))
@@ -80,7 +83,6 @@ def _caseloads(site) -> list[dict]:
     """Open cases per case manager now: every case manager of the site (0 for one with no
     open case; a deactivated account only while it still carries cases). The same counts as
     the Caseloads page (`caseloads_by_case_manager`)."""
-    from diversion.cases.selectors import caseloads_by_case_manager
 
     return [{"case_manager": u.username, "open_cases": int(u.open_cases)}
             for u in caseloads_by_case_manager(site_id=site.pk)
@@ -92,7 +94,6 @@ def _contacts(site, now: datetime) -> dict:
     from the day of their referral (contacts may be dated from then) to the day of their exit,
     or today; a month is 365.25/12 days. Contacts dated outside their case's enrolment are
     left out and counted."""
-    from diversion.cases.models import Case, Contact
 
     zone = site.tz
     today = now.astimezone(zone).date()
@@ -122,7 +123,6 @@ def _service_referrals(site) -> list[dict] | None:
     """Per category of the service directory: referrals to a service listed under it, and how
     many connected. A service under several categories counts under each (so the rows do not
     add up to the number of referrals); one under none is "(uncategorised)"."""
-    from diversion.resources.models import ServiceAttribute, ServiceReferral
 
     kinds: dict = {}
     for service, name in ServiceAttribute.objects.filter(site=site).values_list(
@@ -221,7 +221,6 @@ def harm_report(site) -> dict:
     if that answer was unknown), and their change is counted from that month on. Each month
     row keeps, under "_cells", the counts behind each share (for suppression); they are not
     published."""
-    from diversion.cases.models import MonthlyStatus
 
     rows = list(MonthlyStatus.objects.filter(site=site).values_list(
         "case__person_id", "case_id", "month", "housing", "employment", "income_or_benefits",

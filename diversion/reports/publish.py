@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from diversion import policy
+from diversion.reports.operations import HARM_MEASURES
 from diversion.reports.suppression import Suppressed, suppress_max, suppress_table
 
 # report kind -> its tables that are internal management figures, not suppressed, shown only
@@ -230,7 +231,6 @@ def harm(report: dict, *, threshold: int | None = None) -> dict:
     """The harm report as published: per month, a share or mean is shown only when the
     participants it counts on both sides (with and without; improved and worsened) are 0 or
     more than the threshold, and so is its denominator."""
-    from diversion.reports.operations import HARM_MEASURES
 
     t = suppress_max() if threshold is None else threshold
     out = copy.deepcopy(report)

@@ -19,7 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from diversion import eligibility
+from diversion.referrals.models import Referral
 from diversion.reports.equity import REFERENCE, rri_ci
+from diversion.reports.models import ArrestRecord
 from diversion.reports.suppression import suppress_max, suppress_table
 
 DECISIONS = ("eligible", "ineligible", "needs_review")
@@ -225,8 +227,6 @@ def simulation_rows(report: dict) -> list[dict]:
 
 def site_records(site, *, since=None, until=None) -> tuple[list, dict]:
     """(records, sources): the site's referrals (as screened) and imported arrests."""
-    from diversion.referrals.models import Referral
-    from diversion.reports.models import ArrestRecord
 
     refs = Referral.objects.filter(site=site)
     arrests = ArrestRecord.objects.filter(site=site)

@@ -25,6 +25,7 @@ from django_tasks import task
 from diversion.reports import dataset, selectors, tables
 from diversion.reports.models import ReportSnapshot
 from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS, EvaluationError
+from diversion.sites.models import Site
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,6 @@ def refresh(site, key: str) -> ReportSnapshot:
 
 @task()
 def refresh_task(*, site_id: int, key: str) -> None:
-    from diversion.sites.models import Site
-
     site = Site.objects.filter(pk=site_id).first()
     if site is None:
         return

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import null_space
 
+from diversion.lib.env import env_int
+
 DEFAULT_MAX = 10
 
 
 def suppress_max() -> int:
     """settings.DIVERSION_SUPPRESS_MAX if set, else the environment variable of that name."""
     from django.conf import settings
-
-    from diversion.lib.env import env_int
 
     value = getattr(settings, "DIVERSION_SUPPRESS_MAX", None)
     if value is None:

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from diversion.eligibility import Registry
+
 DAY = 86400.0
 MONTH_DAYS = 365.25 / 12  # one month of follow-up, in days (used by the evaluation too)
 PRIOR_DAYS = 730  # "prior arrests (2 years)"
@@ -137,7 +139,6 @@ def _names(seed: int, n: int, rng):
 def generate(*, seed: int, people: int, effect_or: float = 0.4,
              confounding: Confounding | None = None, rule_set_id: str = "multnomah-lead-2017"):
     """Returns (arrests DataFrame, referrals DataFrame, truth dict)."""
-    from diversion.eligibility import Registry
 
     if people < 10:
         raise ValueError("people: at least 10")
@@ -343,6 +344,4 @@ def write(out: Path, *, seed: int, people: int, effect_or: float,
 
 
 def launch_of(rule_set_id: str = "multnomah-lead-2017") -> datetime:
-    from diversion.eligibility import Registry
-
     return Registry.default().get(rule_set_id).starts_at

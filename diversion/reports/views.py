@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from diversion.reports import charts, exports, extracts, publish, selectors, snapshots
+from diversion.reports.deployment import check_deployment_admin, deployment_figures
 from diversion.reports.models import ExportFile, ReportSnapshot
 from diversion.reports.recidivism import COMPARISONS, OUTCOMES, WINDOWS
 from diversion.reports.suppression import suppress_max
@@ -272,7 +273,6 @@ def download(request, kind: str, fmt: str):
 @login_required
 def deployment(request):
     """Every site's counts, de-identified and suppressed, for the deployment's administrator."""
-    from diversion.reports.deployment import check_deployment_admin, deployment_figures
 
     check_deployment_admin(request.user)
     return render(request, "reports/deployment.html", {"figures": deployment_figures()})

@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 
 from diversion import policy
+from diversion.cases.selectors import cases_visible_to
 from diversion.resources.models import (
     Location,
     Service,
@@ -105,7 +106,6 @@ def service_referrals_for_case(*, case):
 
 def get_service_referral_for_user(user, pk: int) -> ServiceReferral:
     """The access helper for service referrals: the user must be able to see the case."""
-    from diversion.cases.selectors import cases_visible_to
 
     referral = (ServiceReferral.objects
                 .filter(pk=pk, case__in=cases_visible_to(user=user))

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from diversion import eligibility
 from diversion.lib.models import Timestamped
 
 
@@ -47,8 +48,6 @@ class Site(Timestamped):
         return self.name
 
     def clean(self):
-        from diversion import eligibility
-
         registry = eligibility.Registry.default()
         if self.rule_set_site not in registry.sites():
             known = ", ".join(registry.sites())

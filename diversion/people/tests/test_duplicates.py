@@ -10,14 +10,14 @@ from diversion import testing
 from diversion.cases.models import Case
 from diversion.conftest import login
 from diversion.people.duplicates import dob_transposed, duplicate_candidates, osa_distance
-from diversion.people.models import Person, PersonLink
-from diversion.people.services import (
-    alias_add,
+from diversion.people.merges import (
     person_link_dismiss,
     person_links_flag,
     person_merge,
     person_merge_undo,
 )
+from diversion.people.models import Person, PersonLink
+from diversion.people.services import alias_add
 from diversion.referrals.models import Referral
 
 DOB = date(1985, 3, 12)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from diversion.people.services import person_links_flag
+from diversion.people.merges import person_links_flag
 from diversion.sites.models import Site
 from diversion.sites.selectors import site_default
 

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from diversion import eligibility
 from diversion.lib.jsonbody import NotJson, parse_json
+from diversion.sites.models import Site
 
 FALLBACK_SITE = "multnomah"
 
@@ -24,8 +25,6 @@ def default_site() -> tuple[str, str | None]:
     """(rule-set family, pinned rule set) of the deployment's default site, if the database
     is there; else the multnomah family, so that screening works on a fresh clone."""
     try:
-        from diversion.sites.models import Site
-
         row = (Site.objects.filter(is_default=True).values_list("rule_set_site",
                                                                 "pinned_rule_set").first()
                or Site.objects.filter(slug=settings.DIVERSION_DEFAULT_SITE)

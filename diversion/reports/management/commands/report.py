@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from diversion.reports import exports, selectors, tables
+from diversion.reports.state import state_figures, state_rows
 from diversion.sites.models import Site
 from diversion.sites.selectors import site_default
 
@@ -82,8 +83,6 @@ class Command(BaseCommand):
                 self.stdout.write(exports.to_csv(rows), ending="")
 
     def _state(self, site, format, threshold):
-        from diversion.reports.state import state_figures, state_rows
-
         if threshold is not None and threshold < 0:
             raise CommandError("--suppress-max: must be 0 or more", returncode=2)
         sites = Site.objects.order_by("slug")
