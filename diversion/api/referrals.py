@@ -31,6 +31,7 @@ from diversion.api.referral_schemas import (
 from diversion.lib.jsonbody import find_nul
 from diversion.lib.net import client_ip
 from diversion.people.models import Person
+from diversion.people.rules import date_of_birth_problem
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
 from diversion.referrals.services import (
@@ -71,7 +72,7 @@ def _choice(person: dict, key: str, choices) -> str:
     return value
 
 
-def _date_of_birth(person: dict) -> date | None:
+def _date_of_birth(person: dict, site) -> date | None:
     value = person.get("date_of_birth")
     if value is None:
         return None
@@ -81,12 +82,13 @@ def _date_of_birth(person: dict) -> date | None:
         dob = date.fromisoformat(value)
     except ValueError:
         raise field_error("person.date_of_birth", "is not a real date")
-    if dob.year < 1900 or dob > date.today():
-        raise field_error("person.date_of_birth", "must be between 1900-01-01 and today")
+    problem = date_of_birth_problem(dob, site=site)
+    if problem:
+        raise field_error("person.date_of_birth", problem)
     return dob
 
 
-def _person(body: dict) -> tuple[int | None, PersonInput | None]:
+def _person(body: dict, site) -> tuple[int | None, PersonInput | None]:
     person = body.get("person")
     if person is None:
         raise field_error("person", "is required: the person's name and date of birth")
@@ -100,7 +102,7 @@ def _person(body: dict) -> tuple[int | None, PersonInput | None]:
     return None, PersonInput(
         given_name=_text(person, "given_name", required=True),
         family_name=_text(person, "family_name", required=True),
-        date_of_birth=_date_of_birth(person),
+        date_of_birth=_date_of_birth(person, site),
         sex=_choice(person, "sex", Person.Sex),
         race=_choice(person, "race", Person.Race),
         ethnicity=_choice(person, "ethnicity", Person.Ethnicity),
@@ -175,7 +177,7 @@ def referral_create(request):
     nul = find_nul(body)
     if nul is not None:
         raise field_error(nul, "must not contain NUL characters")
-    person_id, person_input = _person(body)
+    person_id, person_input = _person(body, user.site)
     accepted = body.get("accepted")
     if accepted is not None and not isinstance(accepted, bool):
         raise field_error("accepted", "must be true, false or null")

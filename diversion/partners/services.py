@@ -18,6 +18,7 @@ from diversion.partners.models import (
     ReadmissionStatus,
 )
 from diversion.referrals.models import Decision, Referral
+from diversion.referrals.selectors import decision_current
 from diversion.referrals.services import decision_remake
 
 
@@ -42,10 +43,6 @@ def meeting_create(*, site, held_on: date, actor, attendees: list[User] = (),
     audit_record(actor=actor, action="meeting.create", obj=meeting, site=site,
                  data={"attendees": sorted(u.pk for u in attendees)})
     return meeting
-
-
-def _current_decision(referral: Referral) -> Decision:
-    return referral.decisions.order_by("-id").first()
 
 
 def _notify_prosecutors(readmission: Readmission) -> None:
@@ -87,7 +84,7 @@ def ops_decision_record(*, kind: str, actor, referral: Referral | None = None,
     if referral is not None:
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if kind != OpsDecisionKind.NOTE:
-            current = _current_decision(referral)
+            current = decision_current(referral)
             if current is None or current.verdict != Decision.Verdict.NEEDS_REVIEW:
                 raise ValidationError({"kind": "Only a referral that needs review gets a new "
                                                "decision; record a note instead."})

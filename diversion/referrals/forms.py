@@ -3,13 +3,14 @@ contract's input (``ReferralForm.screening_input``). "Don't know" is always ``No
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from diversion.people.rules import date_of_birth_problem
 from diversion.policy.people import (
     TooManyLookups,
     officer_person_matches,
@@ -233,11 +234,9 @@ class ReferralForm(forms.Form):
         value = self.cleaned_data["date_of_birth"]
         if value is None:
             return None
-        today = self.now.astimezone(self.site.tz).date()
-        if value > today:
-            raise ValidationError(_("The date of birth cannot be in the future."))
-        if value < date(today.year - 120, 1, 1):
-            raise ValidationError(_("Check the year of birth."))
+        problem = date_of_birth_problem(value, site=self.site, now=self.now)
+        if problem:
+            raise ValidationError(problem)
         return value
 
     def clean_offense_code(self):

@@ -11,7 +11,7 @@ from diversion.cases.models import (
     HoldStatus,
 )
 from diversion.people.models import Person, ProtectionOrder
-from diversion.referrals.models import Referral
+from diversion.referrals.models import Decision, Referral
 
 
 def person_record_facts(*, person: Person, on_or_before=None) -> dict:
@@ -58,3 +58,8 @@ def get_referral_for_user(user, pk: int) -> Referral:
     if referral is None:
         raise Http404("No such referral.")
     return referral
+
+
+def decision_current(referral: Referral) -> Decision | None:
+    """The referral's latest eligibility decision (a later one supersedes an earlier)."""
+    return referral.decisions.order_by("-id").first()

@@ -14,7 +14,7 @@ from diversion.lib.names import name_key
 from diversion.people.models import Person
 from diversion.people.services import person_create
 from diversion.referrals.models import Decision, Referral
-from diversion.referrals.selectors import person_record_facts
+from diversion.referrals.selectors import decision_current, person_record_facts
 
 
 @dataclass(frozen=True)
@@ -202,10 +202,6 @@ def _referral_submit(*, site, officer, data, person_input, person_id, accepted,
         _record_choice(referral=referral, decision=decision, accepted=accepted, actor=officer,
                        rule_set=rule_set, ip=ip)
     return referral
-
-
-def decision_current(referral: Referral) -> Decision:
-    return referral.decisions.order_by("-id").first()
 
 
 def _record_choice(*, referral, decision, accepted: bool, actor, rule_set, ip=None):
