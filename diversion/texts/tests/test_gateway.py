@@ -2,9 +2,11 @@
 manager sees when they answer. Every text the SMSC receives is scanned for forbidden words
 (conftest.sms)."""
 
+import sqlite3
 import subprocess
-import threading
+import sys
 import time
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from diversion.accounts.tests.serving import DIVERSION, child_env
+from diversion.accounts.tests.serving import DIVERSION, Server, child_env
 from diversion.cases.models import Contact, ContactKind
 from diversion.notifications.models import Notification
 from diversion.platform.tick import tick_run
@@ -46,26 +48,110 @@ def _settle():
     time.sleep(0.7)  # a duplicate would have reached the SMSC by now (receipts take 0.3 s)
 
 
-def _two_workers_at_once(now):
-    """Two workers' tick runs at the same moment (threads, each with its own connection)."""
-    barrier = threading.Barrier(2)
-    errors = []
+# A worker process: Django set up, it says it is ready and waits for the gate, then runs one
+# tick; the test opens the gate for two at once, so their runs overlap to the millisecond.
+_WORKER = """
+import os, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+gate = sys.argv[1]
+open(gate + "." + str(os.getpid()), "w").close()
+while not os.path.exists(gate):
+    time.sleep(0.001)
+call_command("tick", *sys.argv[2:])
+"""
 
-    def worker():
+
+class SharedStore:
+    """The database that worker *processes* share with the test, and where Jasmin's receipts
+    for their texts land.
+
+    On PostgreSQL: the test database itself, and the live server for the receipts.
+    On SQLite: Django tests on an in-memory database that only this process can open (threads
+    sharing it lock whole tables, SQLITE_LOCKED, which SQLite's busy timeout does not wait
+    out; that is not how a SQLite site runs). So the test copies it to a file, and the workers
+    and a `diversion serve` for the receipts use that file, as a SQLite site's worker and app
+    processes do: WAL, write lock taken at BEGIN (IMMEDIATE), 20 s busy timeout (settings).
+    """
+
+    def __init__(self, tmp_path, sms):
+        db = settings.DATABASES["default"]
+        common = {
+            "DIVERSION_SMS_URL": settings.DIVERSION_SMS_URL,
+            "DIVERSION_SMS_USERNAME": settings.DIVERSION_SMS_USERNAME,
+            "DIVERSION_SMS_PASSWORD": settings.DIVERSION_SMS_PASSWORD,
+            "DIVERSION_SMS_CALLBACK_TOKEN": TOKEN, "DIVERSION_SMS_QUIET_HOURS": "00:00-00:00",
+            "DIVERSION_SMS_HELP_PHONE": settings.DIVERSION_SMS_HELP_PHONE,
+            "DIVERSION_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "diversion.settings"}
+        self.tmp_path, self.server, self.file = tmp_path, None, None
+        if connection.vendor == "postgresql":
+            auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+            url = (f"postgresql://{auth}@{db.get('HOST') or '127.0.0.1'}:"
+                   f"{db.get('PORT') or 5432}/{db['NAME']}")
+            self.env = child_env(DATABASE_URL=url, SITE_URL=settings.SITE_URL, **common)
+            return
+        self.file = tmp_path / "shared.sqlite3"
+        connection.ensure_connection()
+        target = sqlite3.connect(self.file)
+        connection.connection.backup(target)
+        target.close()
+        env = child_env(DATABASE_URL=f"sqlite:///{self.file}", **common)
+        self.server = Server(env, "--no-collectstatic", workers=1)
         try:
-            barrier.wait()
-            tick_run(now=now, only=JOBS)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+            self.server.wait_ready()
+        except AssertionError:
+            self.server.stop()
+            raise
+        self.env = {**env, "SITE_URL": f"http://127.0.0.1:{self.server.port}"}
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
+    def texts(self, case_id) -> list[tuple[int, str, str]]:
+        """(id, status, gateway id) of the case's outgoing texts, as the workers left them."""
+        if self.file is None:
+            return list(TextMessage.objects.filter(case_id=case_id, direction=Direction.OUT)
+                        .order_by("pk").values_list("pk", "status", "provider_id"))
+        with closing(sqlite3.connect(self.file, timeout=20)) as db:
+            return db.execute("SELECT id, status, provider_id FROM texts_textmessage "
+                              "WHERE case_id = ? AND direction = 'out' ORDER BY id",
+                              (case_id,)).fetchall()
+
+    def tick(self, now, *, background=False):
+        args = [DIVERSION, "tick", "--now", now.isoformat(), *[f"--only={j}" for j in JOBS]]
+        proc = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        if background:
+            return proc
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+        return proc
+
+    def two_ticks_at_once(self, now):
+        gate = self.tmp_path / "gate"
+        args = [sys.executable, "-c", _WORKER, str(gate), "--now", now.isoformat(),
+                *[f"--only={j}" for j in JOBS]]
+        procs = [subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        wait_until(lambda: len(list(self.tmp_path.glob("gate.*"))) == 2, 60, "two workers")
+        gate.touch()
+        for proc in procs:
+            _out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err[-2000:]
+
+    def close(self):
+        if self.server is not None:
+            self.server.stop()
+
+
+@pytest.fixture
+def shared_store(tmp_path, sms):
+    stores = []
+
+    def make():
+        stores.append(SharedStore(tmp_path, sms))
+        return stores[-1]
+    yield make
+    for store in stores:
+        store.close()
 
 
 def test_a_reminder_goes_out_once_per_due_date_however_often_tick_runs(sms, site,
@@ -73,8 +159,8 @@ def test_a_reminder_goes_out_once_per_due_date_however_often_tick_runs(sms, site
     phone = "+15035550111"
     case = participant(phone=phone, days=7)
     now = local_noon(site)
-    # What a second worker does a moment behind the first, step by step (SQLite serialises
-    # real concurrency; the test above runs two at once on PostgreSQL).
+    # What a second worker does a moment behind the first, step by step (the test below runs
+    # two worker processes at once).
     assert services.reminders_queue(now=now) == 1
     assert services.reminders_queue(now=now) == 0
     assert services.texts_send_due(now=now) == 1
@@ -99,57 +185,58 @@ def test_a_reminder_goes_out_once_per_due_date_however_often_tick_runs(sms, site
         wait_until(lambda pk=pk: _status(pk) == MessageStatus.DELIVERED, what="receipts")
 
 
-@pytest.mark.postgres
 def test_two_workers_at_once_and_a_killed_worker_each_leave_a_reminder_sent_once(
-        sms, site, participant):
-    phone = "+15035550110"
+        sms, site, participant, shared_store):
+    """Worker processes on the same database, on PostgreSQL and on SQLite alike."""
+    phone, killed_phone = "+15035550110", "+15035550112"
     case = participant(phone=phone, days=7)
-    _two_workers_at_once(local_noon(site))
+    killed_case = participant(phone=killed_phone, days=3)
+    store = shared_store()  # the workers' database, with both cases in it
+    now = local_noon(site)
+
+    # Two workers, started at the same millisecond, both find the 7-day reminder due.
+    store.two_ticks_at_once(now)
     sms.wait_for(phone)
     _settle()
     assert len(sms.to(phone)) == 1
-    assert TextMessage.objects.filter(case=case).count() == 1
+    (only,) = store.texts(case.pk)
+    wait_until(lambda: store.texts(case.pk)[0][1] == MessageStatus.DELIVERED, what="delivery")
+    # The 3-day case was due too: sent once, by one of the two.
+    sms.wait_for(killed_phone)
+    _settle()
+    assert len(sms.to(killed_phone)) == 1
 
-    phone = "+15035550112"
-    case = participant(phone=phone, days=3)
-    now = local_noon(site)
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    env = child_env(
-        DATABASE_URL=f"postgresql://{auth}@{db.get('HOST') or '127.0.0.1'}:"
-                     f"{db.get('PORT') or 5432}/{db['NAME']}",
-        SITE_URL=settings.SITE_URL, DIVERSION_SMS_URL=settings.DIVERSION_SMS_URL,
-        DIVERSION_SMS_USERNAME=settings.DIVERSION_SMS_USERNAME,
-        DIVERSION_SMS_PASSWORD=settings.DIVERSION_SMS_PASSWORD,
-        DIVERSION_SMS_CALLBACK_TOKEN=TOKEN, DIVERSION_SMS_QUIET_HOURS="00:00-00:00")
-    # The gateway stops answering, so the worker hangs in the middle of handing the text over;
-    # then it is killed (SIGKILL: no clean-up of any kind).
+    # A killed worker: the next due text is the 1-day reminder, two days on. The gateway stops
+    # answering, so the worker hangs in the middle of handing the text over; then it is killed
+    # (SIGKILL: no clean-up of any kind).
+    later = now + timedelta(days=2)
     sms.jasmin.pause()
     try:
-        worker = subprocess.Popen(
-            [DIVERSION, "tick", "--now", now.isoformat(), *[f"--only={j}" for j in JOBS]],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        message = wait_until(lambda: TextMessage.objects.filter(
-            case=case, status=MessageStatus.SENDING).first(), 60, "the worker's claim")
+        worker = store.tick(later, background=True)
+        wait_until(lambda: any(s == MessageStatus.SENDING for _pk, s, _id in
+                               store.texts(killed_case.pk)), 60, "the worker's claim")
         time.sleep(0.5)
         worker.kill()
         worker.wait(10)
     finally:
         sms.jasmin.resume()
+    (claimed,) = [t for t in store.texts(killed_case.pk) if t[1] == MessageStatus.SENDING]
     # Jasmin may still read the request the dead worker wrote; if it sends the text, its
     # receipt names our row and marks it sent.
     try:
-        sms.wait_for(phone, timeout=5)
-        wait_until(lambda: _status(message.pk) != MessageStatus.SENDING, what="the receipt")
+        sms.wait_for(killed_phone, 2, timeout=5)
+        wait_until(lambda: {t[0]: t[1] for t in store.texts(killed_case.pk)}[
+            claimed[0]] != MessageStatus.SENDING, what="the receipt")
     except TimeoutError:
         pass
-    tick_run(now=now + timedelta(minutes=1), only=JOBS)  # within the lease: left alone
-    tick_run(now=now + services.SEND_LEASE + timedelta(minutes=1), only=JOBS)
-    sms.wait_for(phone)
+    store.tick(later + timedelta(minutes=1))  # within the lease: left alone
+    store.tick(later + services.SEND_LEASE + timedelta(minutes=1))
+    sms.wait_for(killed_phone, 2)
     _settle()
-    assert len(sms.to(phone)) == 1
-    wait_until(lambda: _status(message.pk) == MessageStatus.DELIVERED, what="delivery")
-    assert TextMessage.objects.filter(case=case, direction=Direction.OUT).count() == 1
+    assert len(sms.to(killed_phone)) == 2  # the 3-day reminder, and the 1-day one once
+    wait_until(lambda: {t[0]: t[1] for t in store.texts(killed_case.pk)}[claimed[0]]
+               == MessageStatus.DELIVERED, what="delivery")
+    assert len(store.texts(killed_case.pk)) == 2
 
 
 def test_quiet_hours_move_a_reminder_to_the_morning(sms, site, participant, settings):
