@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "diversion.accounts.middleware.MfaRequiredMiddleware",
     # 403/404 on a URL with an id, for a signed-in user: an audit event "denied".
     "diversion.audit.middleware.DeniedAccessAuditMiddleware",
+    # Every record a response shows (selectors' audited querysets): one "record.view" event.
+    "diversion.audit.reads.ReadAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "diversion.accounts.middleware.NoStoreMiddleware",
     "diversion.accounts.security.SecurityHeadersMiddleware",

@@ -98,7 +98,7 @@ def mfa_setup(request):
     target = _safe_next(request)
     if mfa.mfa_enrolled(request.user):
         return redirect(_with_next("accounts:mfa_verify", target))
-    device = mfa.totp_device_pending(request.user)
+    device = mfa.totp_device_pending(request)
     error = ""
     if request.method == "POST":
         if mfa.mfa_enrol(request=request, device=device, code=request.POST.get("code", ""),

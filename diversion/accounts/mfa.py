@@ -30,11 +30,22 @@ def mfa_enrolled(user) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def totp_device_pending(user) -> TOTPDevice:
-    """The unconfirmed device being set up, kept across reloads so its key stays the same."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+_PENDING = "mfa_pending_device"
+
+
+@transaction.atomic
+def totp_device_pending(request) -> TOTPDevice:
+    """The unconfirmed device this session is setting up: its key stays the same across the
+    session's reloads, and is new for each session that starts an enrolment. Starting one
+    deletes every other unconfirmed device of the user, so a key shown to another session
+    (someone who had the password first) can never be confirmed (attack 13, F2)."""
+    user = request.user
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+    device = pending.filter(pk=request.session.get(_PENDING) or 0).first()
     if device is None:
+        pending.delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        request.session[_PENDING] = device.pk
     return device
 
 
@@ -75,15 +86,20 @@ def mfa_verify(*, request, code: str, ip: str | None = None) -> bool:
 def mfa_enrol(*, request, device: TOTPDevice, code: str, ip: str | None = None) -> bool:
     """Confirm a new device with its first code; on success the session is verified."""
     user = request.user
-    if device.user_id != user.pk or device.confirmed:
-        return False
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if (device.user_id != user.pk or device.confirmed
+            or request.session.get(_PENDING) != device.pk):
+        return False  # only the session that was shown this key may confirm it
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+    if device is None or device.confirmed:
+        return False  # another session started an enrolment since: its key, not this one
     if not device.verify_token(_clean(code)):
         audit_record(actor=user, action="auth.mfa_enrol", obj=user, site=user.site, ip=ip,
                      outcome="denied")
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    request.session.pop(_PENDING, None)
     otp_login(request, device)
     request.session.cycle_key()
     audit_record(actor=user, action="auth.mfa_enrol", obj=user, site=user.site, ip=ip)

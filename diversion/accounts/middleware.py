@@ -123,10 +123,12 @@ def nul_allowed(*fields: str):
 
 
 class RejectNulMiddleware:
-    """Refuse a request whose query or form fields carry a NUL character, naming the field.
+    """Refuse a request whose query or form fields, or JSON body, carry a NUL character,
+    naming the field (`note`, `answers.housing`, `person.given_name`).
 
-    No person types one, PostgreSQL cannot store one in text, and letting it reach a query
-    turns bad input into a server error. JSON bodies are checked by the API itself.
+    No person types one, PostgreSQL cannot store one in text or jsonb, and letting it reach
+    a query turns bad input into a server error (attack 13 got a 500 from the API's contact
+    and assessment endpoints). The one place for every surface: pages, htmx and the API.
     """
 
     def __init__(self, get_response):
@@ -146,7 +148,26 @@ class RejectNulMiddleware:
                     continue
                 if "\x00" in field or any("\x00" in v for v in values if isinstance(v, str)):
                     return self._refuse(request, field.replace("\x00", "\\0"))
+        if request.method in ("POST", "PUT", "PATCH") and not allowed:
+            field = self._nul_in_json(request)
+            if field is not None:
+                return self._refuse(request, field.replace("\x00", "\\0"))
         return None
+
+    @staticmethod
+    def _nul_in_json(request) -> str | None:
+        """The path of a NUL in a JSON body; None when there is none or the body is not
+        JSON (the view then answers for that, naming `body`)."""
+        from django.core.exceptions import RequestDataTooBig
+
+        from diversion.lib.jsonbody import NotJson, find_nul, parse_json
+
+        if "json" not in (request.content_type or ""):
+            return None
+        try:
+            return find_nul(parse_json(request.body))
+        except (NotJson, RequestDataTooBig):
+            return None
 
     @staticmethod
     def _refuse(request, field: str):

@@ -10,6 +10,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from diversion import policy
 from diversion.api.auth import Capability
 from diversion.api.helpers import field_error
 from diversion.cases.models import Case
@@ -55,10 +56,12 @@ def _hold(case: Case):
     return getattr(case, "hold", None)
 
 
-def case_out(case: Case) -> dict:
+def case_out(case: Case, user) -> dict:
+    """One case as the API shows it. The person's id only to those who may look people up
+    (`person.lookup`): the Operations Team reads cases as summaries and gets none."""
     hold = _hold(case)
     ttfc = case.time_to_first_contact
-    return {
+    out = {
         "id": case.pk,
         "status": case.status,
         "case_manager": {"id": case.case_manager_id, "username": case.case_manager.username,
@@ -78,6 +81,9 @@ def case_out(case: Case) -> dict:
         "exit_reason": case.exit_reason or None,
         "version": case.version,
     }
+    if not policy.can(user, "person.lookup"):
+        del out["person_id"]
+    return out
 
 
 def _case(request, case_id: int, *, write: bool = False) -> Case:
@@ -101,12 +107,12 @@ def _call(func, **kwargs):
 def cases_list(request, limit: int = 200):
     limit = max(1, min(limit, 1000))
     cases = list(caseload_for(user=request.user)[:limit])
-    return {"count": len(cases), "items": [case_out(c) for c in cases]}
+    return {"count": len(cases), "items": [case_out(c, request.user) for c in cases]}
 
 
 @router.get("/cases/{case_id}", url_name="case_detail", summary="One case")
 def case_detail(request, case_id: int):
-    return case_out(_case(request, case_id))
+    return case_out(_case(request, case_id), request.user)
 
 
 @router.post("/cases/{case_id}/contacts", url_name="case_contacts", response={201: dict},
@@ -123,7 +129,7 @@ def case_contact_add(request, case_id: int, payload: ContactIn):
                     idempotency_key=payload.idempotency_key or header)
     case = _case(request, case_id)
     return Status(201, {"id": contact.pk, "at": _local(case, contact.at),
-                        "kind": contact.kind, "case": case_out(case)})
+                        "kind": contact.kind, "case": case_out(case, request.user)})
 
 
 @router.post("/cases/{case_id}/assessments", url_name="case_assessments", response={201: dict},
@@ -141,5 +147,5 @@ def case_assessment_save(request, case_id: int, payload: AssessmentIn):
         "id": assessment.pk, "kind": assessment.kind, "form_id": assessment.form_id,
         "form_version": assessment.form_version, "draft": assessment.is_draft,
         "completed_at": _local(case, assessment.completed_at), "version": assessment.version,
-        "answers": assessment.answers, "case": case_out(case),
+        "answers": assessment.answers, "case": case_out(case, request.user),
     })

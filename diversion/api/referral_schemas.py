@@ -122,7 +122,8 @@ REFERRAL_SCHEMA = {
     "title": "Referral",
     "properties": {
         "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        "person_id": {"type": "integer",
+                      "description": "Only for roles that look people up; never officers."},
         "decision": DECISION_SCHEMA,
         "accepted": {"type": ["boolean", "null"]},
         "case_id": {"type": ["integer", "null"]},

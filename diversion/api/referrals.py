@@ -12,6 +12,7 @@ from django.db.models import F, Prefetch
 from ninja import Path, Query, Router
 from ninja.errors import HttpError
 
+from diversion import policy
 from diversion.api.helpers import (
     ERROR_RESPONSE,
     field_error,
@@ -28,10 +29,10 @@ from diversion.api.referral_schemas import (
     body_doc,
     json_doc,
 )
-from diversion.lib.jsonbody import find_nul
 from diversion.lib.net import client_ip
 from diversion.people.models import Person
 from diversion.people.rules import date_of_birth_problem
+from diversion.policy.people import MATCH_LIMIT, MATCH_WINDOW, TooManyLookups
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
 from diversion.referrals.services import (
@@ -132,14 +133,16 @@ def _case_id(referral) -> int | None:
     return Referral.objects.filter(pk=referral.pk).values_list("case__id", flat=True).first()
 
 
-def _referral_out(referral, tz, decision=None) -> dict:
-    """The referral as the API shows it; times in the site's time zone."""
+def _referral_out(referral, tz, decision=None, *, user) -> dict:
+    """The referral as the API shows it; times in the site's time zone. The internal person
+    id only to those who may look people up (`person.lookup`): an officer never gets one, so
+    two referrals of the same person cannot be linked by it (docs/security.md)."""
     if decision is None:
         decision = getattr(referral, "latest_decision", None) or \
             referral.decisions.order_by("-id").first()
     return {
         "id": referral.pk,
-        "person_id": referral.person_id,
+        **({"person_id": referral.person_id} if policy.can(user, "person.lookup") else {}),
         "decision": decision.output if decision is not None else None,
         "accepted": referral.accepted,
         "case_id": _case_id(referral),
@@ -165,6 +168,8 @@ def _referral_out(referral, tz, decision=None) -> dict:
             "400": ERROR_RESPONSE,
             "403": {"description": "Only officers and administrators submit referrals."},
             "409": {"description": "The idempotency key was used for someone else's referral."},
+            "429": {"description": "Too many look-ups of known people: the referral form's "
+                                   "limit, counted together (docs/security.md)."},
         },
     },
 )
@@ -174,9 +179,6 @@ def referral_create(request):
     body = json_body(request)
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object: one referral")
-    nul = find_nul(body)
-    if nul is not None:
-        raise field_error(nul, "must not contain NUL characters")
     person_id, person_input = _person(body, user.site)
     accepted = body.get("accepted")
     if accepted is not None and not isinstance(accepted, bool):
@@ -191,15 +193,23 @@ def referral_create(request):
             if not visible.filter(pk=earlier.pk).exists():
                 raise HttpError(409, "This idempotency key was already used for another "
                                      "referral; send a new key.")
-            return json_response(_referral_out(earlier, user.site.tz), status=200)
-    referral = referral_submit(site=user.site, officer=user, data=data,
-                               person_input=person_input, person_id=person_id,
-                               accepted=accepted, idempotency_key=key, ip=client_ip(request))
+            return json_response(_referral_out(earlier, user.site.tz, user=user), status=200)
+    try:
+        referral = referral_submit(site=user.site, officer=user, data=data,
+                                   person_input=person_input, person_id=person_id,
+                                   accepted=accepted, idempotency_key=key,
+                                   ip=client_ip(request))
+    except TooManyLookups:
+        # The same limit as the referral form's look-up: one counter (policy.people).
+        raise HttpError(429, f"Too many look-ups of known people ({MATCH_LIMIT} in "
+                             f"{MATCH_WINDOW.seconds // 60} minutes): wait and try again.")
     if referral.officer_id != user.pk and not visible.filter(pk=referral.pk).exists():
         # Another user's referral stored under the same key at the same moment.
         raise HttpError(409, "This idempotency key was already used for another referral; "
                              "send a new key.")
-    return json_response(_referral_out(referral, user.site.tz), status=201)
+    # A retry that raced its first submission gets the first referral, as a retry does (200).
+    return json_response(_referral_out(referral, user.site.tz, user=user),
+                         status=200 if getattr(referral, "retried", False) else 201)
 
 
 @router.get(
@@ -227,7 +237,7 @@ def referral_list(request, limit: int = Query(50, ge=1, le=200),
             [offset:offset + limit])
     tz = request.user.site.tz if request.user.site_id else None
     items = [_referral_out(r, tz, r.decisions_newest_first[0] if r.decisions_newest_first
-                           else None) for r in page]
+                           else None, user=request.user) for r in page]
     return {"count": count, "limit": limit, "offset": offset, "items": items}
 
 
@@ -237,7 +247,7 @@ def referral_list(request, limit: int = Query(50, ge=1, le=200),
 )
 def referral_detail(request, referral_id: int = Path(..., ge=1, le=MAX_ID)):
     referral = get_referral_for_user(request.user, referral_id)
-    return json_response(_referral_out(referral, request.user.site.tz))
+    return json_response(_referral_out(referral, request.user.site.tz, user=request.user))
 
 
 @router.post(
@@ -264,4 +274,4 @@ def referral_choice(request, referral_id: int = Path(..., ge=1, le=MAX_ID)):
         raise field_error("accepted", "must be true or false")
     referral = referral_record_choice(referral=referral, accepted=accepted, actor=user,
                                       ip=client_ip(request))
-    return json_response(_referral_out(referral, user.site.tz))
+    return json_response(_referral_out(referral, user.site.tz, user=user))

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from diversion import policy
 from diversion.accounts.models import Role, User
+from diversion.audit.reads import audited
 from diversion.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -23,7 +24,8 @@ _UNSHOWN_REFERRAL_FIELDS = ("referral__screening_input",)
 
 
 def cases_visible_to(*, user):
-    qs = Case.objects.filter(site_id=user.site_id)
+    """The cases USER may see; every case fetched from here is audited as viewed."""
+    qs = audited(Case.objects.filter(site_id=user.site_id))
     if policy.can(user, "case.site_wide"):
         return qs
     if policy.can(user, "case.read") and user.role == Role.CASE_MANAGER:
@@ -84,7 +86,7 @@ def holds_visible_to(*, user):
     administrators. Only hold facts are read from here, never clinical detail."""
     if not policy.can(user, "hold.read"):
         return ProsecutionHold.objects.none()
-    qs = ProsecutionHold.objects.filter(case__site_id=user.site_id)
+    qs = audited(ProsecutionHold.objects.filter(case__site_id=user.site_id))
     if user.role == Role.PROSECUTOR:
         # A declined prosecution leaves the prosecutor's view (docs/security.md, retention),
         # once the DA has had time to see the outcome: the office must know not to file.

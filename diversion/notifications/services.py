@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from diversion.lib.locks import lock_key
 from diversion.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,13 @@ def notify(*, recipient, kind: str, subject: str, body: str, url: str = "",
     """
     try:
         with transaction.atomic():
+            if dedupe_key is not None:
+                # Look before inserting, under the key's lock: a duplicate key would put the
+                # INSERT, with its text, in PostgreSQL's log (diversion/lib/locks.py).
+                lock_key("notification", recipient.pk, dedupe_key)
+                if Notification.objects.filter(recipient=recipient,
+                                               dedupe_key=dedupe_key).exists():
+                    return None
             note = Notification.objects.create(
                 site_id=recipient.site_id, recipient=recipient, kind=kind, subject=subject,
                 body=body, url=url, dedupe_key=dedupe_key,

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from diversion import policy
+from diversion.audit.reads import audited, note_read
 from diversion.cases.models import OPEN_STATUSES, Case, CaseStatus, HoldStatus
 from diversion.partners.models import Meeting, OpsDecision, Readmission, ReadmissionStatus
 from diversion.referrals.models import Decision, Referral
@@ -64,6 +65,7 @@ def case_summaries(qs, *, hold_due=False) -> list[CaseSummary]:
             case_manager=manager or row["case_manager__username"],
             initials=initials(row["person__given_name"], row["person__family_name"]),
             hold_due_at=row.get("hold_due_at")))
+    note_read("cases.case", [s.pk for s in out])  # a summary shown is a record viewed
     return out
 
 
@@ -82,7 +84,7 @@ def get_meeting_for_user(user, pk: int) -> Meeting:
 
 def get_readmission_for_user(user, pk: int) -> Readmission:
     _require_viewer(user)
-    readmission = (Readmission.objects.filter(site_id=user.site_id, pk=pk)
+    readmission = (audited(Readmission.objects.filter(site_id=user.site_id, pk=pk))
                    .select_related("recommendation__decided_by", "referral__person",
                                    "case", "da").first())
     if readmission is None:
@@ -93,7 +95,7 @@ def get_readmission_for_user(user, pk: int) -> Readmission:
 def get_referral_for_decision(user, pk: int) -> Referral:
     """A referral the team may decide on: its site's, for a member of the team."""
     _require_viewer(user)
-    referral = (Referral.objects.filter(site_id=user.site_id, pk=pk)
+    referral = (audited(Referral.objects.filter(site_id=user.site_id, pk=pk))
                 .select_related("person").first())
     if referral is None:
         raise Http404("No such referral.")

@@ -12,5 +12,6 @@ class ProtectionOrderAdmin(SiteScopedAdmin):
     """No-contact orders between two people of the site (screening reads them)."""
 
     site_path = "restrained__site"
+    audit_reads = True
     list_display = ["id", "kind", "expires_on"]
     raw_id_fields = ["restrained", "protected"]

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from diversion import policy
+from diversion.audit.reads import audited
 from diversion.lib.names import fold
 from diversion.people.models import Person
 
@@ -17,10 +18,11 @@ def can_browse_people(user) -> bool:
 
 
 def people_visible_to(*, user):
-    """The people USER may look up: everyone at their own site, for the roles above."""
+    """The people USER may look up: everyone at their own site, for the roles above. Every
+    person fetched from here (a detail, a page of a search) is audited as viewed."""
     if not can_browse_people(user):
         return Person.objects.none()
-    return Person.objects.filter(site_id=user.site_id)
+    return audited(Person.objects.filter(site_id=user.site_id))
 
 
 def _starts_a_word(field: str, word: str) -> Q:

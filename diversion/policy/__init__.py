@@ -25,7 +25,10 @@ _OFFICER, _CM, _SUP, _DA, _OPS, _EVAL, _ADMIN = (
     Role.EVALUATOR, Role.ADMINISTRATOR)
 
 # capability -> (roles that hold it, what it means). Read as a table: docs/security.md
-# prints it.
+# prints it. The administrator keeps the program's accounts and reference data and does
+# not carry cases: no capability that shows or changes a case's notes, assessments, plan,
+# texts or consents (docs/guide-administrator.md). They keep full names (duplicate and
+# match reviews are about who a record is) and cases as summaries (status and dates).
 CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
     # referrals (police intake)
     "referral.submit": (frozenset({_OFFICER, _ADMIN}),
@@ -45,15 +48,15 @@ CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
     "case.read": (frozenset({_CM, _SUP, _OPS, _ADMIN}),
                   "read cases (case managers: their own; the Operations Team: summaries)"),
     "case.site_wide": (frozenset({_SUP, _OPS, _ADMIN}), "see every case of the site"),
-    "case.write": (frozenset({_CM, _SUP, _ADMIN}),
+    "case.write": (frozenset({_CM, _SUP}),
                    "change a case (case managers: their own cases only)"),
     "case.assign": (frozenset({_SUP, _ADMIN}),
                     "assign and reassign cases, keep caseloads and the on-call rota"),
-    "case.print": (frozenset({_CM, _SUP, _ADMIN}), "print a case's plan and consent form"),
+    "case.print": (frozenset({_CM, _SUP}), "print a case's plan and consent form"),
     # texts to participants: the case's working record, not part of any summary
-    "text.write": (frozenset({_CM, _SUP, _ADMIN}),
+    "text.write": (frozenset({_CM, _SUP}),
                    "read and send a case's texts and appointments (case managers: their own)"),
-    "text.supervise": (frozenset({_SUP, _ADMIN}),
+    "text.supervise": (frozenset({_SUP}),
                        "see failed texts and place replies that belong to no case"),
     # prosecution holds
     "hold.read": (frozenset({_DA, _SUP, _ADMIN}), "see the site's prosecution holds"),
@@ -63,7 +66,7 @@ CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
                  "read the Operations Team's meetings, agendas and readmission requests"),
     "ops.decide": (frozenset({_OPS, _SUP, _ADMIN}),
                    "record the Operations Team's decisions and meetings"),
-    "ops.notes": (frozenset({_OPS, _SUP, _ADMIN}),
+    "ops.notes": (frozenset({_OPS, _SUP}),
                   "read the team's free-text notes without the person's consent"),
     "ops.social_contact": (frozenset({_OPS, _SUP, _ADMIN}),
                            "see social-contact referrals (people never arrested) on the agenda"),
@@ -71,9 +74,9 @@ CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
     # service directory
     "resource.search": (frozenset({_OFFICER, _CM, _SUP, _DA, _OPS, _ADMIN}),
                         "search the service directory"),
-    "resource.refer": (frozenset({_CM, _SUP, _ADMIN}), "refer a participant to a service"),
+    "resource.refer": (frozenset({_CM, _SUP}), "refer a participant to a service"),
     # consent
-    "consent.manage": (frozenset({_CM, _SUP, _ADMIN}),
+    "consent.manage": (frozenset({_CM, _SUP}),
                        "record, read and revoke consents; read the accounting of disclosures"),
     # reports
     "report.read": (frozenset({_EVAL, _SUP, _ADMIN}),

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from diversion import policy
+from diversion.audit.reads import audited
 from diversion.audit.services import audit_record
 
 # The models a foreign key may point at, by label (the admin's base is imported by the admin
@@ -36,13 +37,17 @@ class SiteScopedAdmin(admin.ModelAdmin):
     read_only: bool = False
     may_add: bool = True
     may_delete: bool = True
+    # a table of records about people (arrests, match reviews, orders): rows opened or
+    # listed are audited as viewed (diversion/audit/reads.py), like every other surface
+    audit_reads: bool = False
 
     # --- which rows -----------------------------------------------------------------
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if not policy.can(request.user, "admin.use"):
             return qs.none()
-        return qs.filter(**{self.site_path: request.user.site_id})
+        qs = qs.filter(**{self.site_path: request.user.site_id})
+        return audited(qs) if self.audit_reads else qs
 
     def _own(self, request, obj) -> bool:
         if obj is None:

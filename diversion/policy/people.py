@@ -7,6 +7,11 @@ opaque handle, signed for this officer and valid for HANDLE_SECONDS: the form se
 handle back, and only a handle of a person who still matches resolves. Every look-up is
 audited (`person.match`, without the name) and an officer may make MATCH_LIMIT of them in
 MATCH_WINDOW.
+
+The limit is one rule with one counter (the `person.match` events of the window) for every
+surface that can reveal whether someone is known: the web look-up, the web referral (whose
+form runs the look-up) and a referral sent to the API (`referral_submit` asks
+`match_allowance` when it resolves a person by name and date of birth itself).
 """
 
 import secrets
@@ -75,6 +80,18 @@ def _exact_matches(*, site_id, given_name: str, family_name: str,
     return list(found.items())[:5]
 
 
+def match_allowance(*, user, ip: str | None = None, surface: str = "lookup") -> None:
+    """Count one look-up of a known person by USER, or raise TooManyLookups (audited as
+    refused) when USER has made MATCH_LIMIT of them in MATCH_WINDOW."""
+    since = timezone.now() - MATCH_WINDOW
+    if AuditEvent.objects.filter(actor=user, action="person.match", at__gte=since,
+                                 outcome=AuditEvent.Outcome.OK).count() >= MATCH_LIMIT:
+        audit_record(actor=user, action="person.match", site=user.site_id, ip=ip,
+                     outcome=AuditEvent.Outcome.DENIED,
+                     data={"limit": MATCH_LIMIT, "surface": surface})
+        raise TooManyLookups
+
+
 def officer_person_matches(*, user, given_name: str, family_name: str,
                            date_of_birth: date | None, ip: str | None = None) -> list[OfficerMatch]:
     """People of USER's site known under exactly this full name and date of birth, as
@@ -83,12 +100,7 @@ def officer_person_matches(*, user, given_name: str, family_name: str,
     given_name, family_name = (given_name or "").strip(), (family_name or "").strip()
     if not given_name or not family_name or date_of_birth is None:
         return []
-    since = timezone.now() - MATCH_WINDOW
-    if AuditEvent.objects.filter(actor=user, action="person.match", at__gte=since).count() \
-            >= MATCH_LIMIT:
-        audit_record(actor=user, action="person.match", site=user.site_id, ip=ip,
-                     outcome=AuditEvent.Outcome.DENIED, data={"limit": MATCH_LIMIT})
-        raise TooManyLookups
+    match_allowance(user=user, ip=ip)
     found = _exact_matches(site_id=user.site_id, given_name=given_name,
                            family_name=family_name, date_of_birth=date_of_birth)
     audit_record(actor=user, action="person.match", site=user.site_id, ip=ip,

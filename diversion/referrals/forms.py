@@ -194,6 +194,7 @@ class ReferralForm(forms.Form):
         # The officer: known people are looked up for them (and counted against them).
         self.user, self.ip = user, ip
         self.rate_limited = False
+        self.looked_up = False  # the look-up of known people ran (and was counted)
         self.now = now or timezone.now()
         self.fields["occurred_at"].tz = site.tz
         self.pathways = site_pathways(site=site, at=self.now)
@@ -282,6 +283,7 @@ class ReferralForm(forms.Form):
                                                   family_name=family,
                                                   date_of_birth=data.get("date_of_birth"),
                                                   ip=self.ip)
+            self.looked_up = True
         except TooManyLookups:
             self.rate_limited = True
             self.add_error("person_match", _("Too many look-ups of known people: wait a few "

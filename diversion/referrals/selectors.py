@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from diversion import policy
 from diversion.accounts.models import Role
+from diversion.audit.reads import audited
 from diversion.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -38,8 +39,9 @@ def person_record_facts(*, person: Person, on_or_before=None) -> dict:
 
 
 def referrals_visible_to(*, user):
-    """Every referral of the site for `referral.site_wide`; an officer's own otherwise."""
-    qs = Referral.objects.filter(site_id=user.site_id)
+    """Every referral of the site for `referral.site_wide`; an officer's own otherwise.
+    Every referral fetched from here is audited as viewed."""
+    qs = audited(Referral.objects.filter(site_id=user.site_id))
     if policy.can(user, "referral.site_wide"):
         return qs
     if policy.can(user, "referral.submit") and user.role == Role.OFFICER:

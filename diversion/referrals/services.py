@@ -9,10 +9,12 @@ from django.utils import timezone
 from diversion import eligibility
 from diversion.audit.services import audit_record
 from diversion.cases.services.lifecycle import case_open
+from diversion.lib.locks import lock_key
 from diversion.lib.models import full_clean_held
 from diversion.lib.names import name_key
 from diversion.people.models import Person
 from diversion.people.services import person_create
+from diversion.policy.people import match_allowance
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import decision_current, person_record_facts
 
@@ -134,10 +136,24 @@ def _resolve_person(*, site, person_id: int | None, person_input: PersonInput | 
 def referral_submit(*, site, officer, data: dict, person_input: PersonInput | None = None,
                     person_id: int | None = None, accepted: bool | None = None,
                     idempotency_key: str | None = None, rule_set_id: str | None = None,
-                    ip: str | None = None) -> Referral:
+                    ip: str | None = None, looked_up: bool = False) -> Referral:
     """Store a referral and its decision; if the person accepts an eligible referral, open the
     case. With an idempotency key, a retried submission returns the first referral unchanged.
+
+    A person given by name and date of birth is matched here, and the decision then says
+    whether they are known: that is a look-up of a known person, counted against the same
+    limit as the referral form's look-up (diversion.policy.people; TooManyLookups past it),
+    unless the caller's form already ran and counted the look-up (LOOKED_UP).
     """
+    if (person_id is None and person_input is not None and not looked_up
+            and person_input.date_of_birth is not None and isinstance(data, dict)):
+        try:
+            eligibility.validate(data)  # malformed facts are refused before any look-up
+        except eligibility.InvalidInput as exc:
+            raise _invalid(exc)
+        match_allowance(user=officer, ip=ip, surface="referral")
+        audit_record(actor=officer, action="person.match", site=site, ip=ip,
+                     data={"surface": "referral"})
     # The key is unique per site: a retry fails on the insert, rolls back whatever it wrote,
     # and answers with the first referral. (The views look the key up first, so a retry
     # rarely gets this far; the constraint is what makes it safe when two race.)
@@ -167,6 +183,15 @@ def _referral_submit(*, site, officer, data, person_input, person_id, accepted,
                      idempotency_key, rule_set_id, ip) -> Referral:
     if not isinstance(data, dict):
         raise ValidationError({"input": "A referral is a JSON object."})
+    if idempotency_key:
+        # A retry racing its first: the second waits for the first, then answers with its
+        # referral. No duplicate key reaches PostgreSQL (whose log would keep the INSERT).
+        lock_key("referral", site.pk, idempotency_key)
+        earlier = Referral.objects.filter(site=site, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            earlier = _same_submitter(earlier, officer)
+            earlier.retried = True
+            return earlier
     # Validate the facts before anything is written, so a bad field changes nothing.
     try:
         eligibility.validate(data)

@@ -82,10 +82,16 @@ def _decision_context(request, referral: Referral, *, choice_error: str = "") ->
         policy.can(request.user, "referral.submit") and referral.accepted is None
         and decision is not None and decision.verdict == Decision.Verdict.ELIGIBLE
     )
+    # Who was on call and notified when the person accepted: the case's first assignment.
+    # Never who carries the case now (a reassignment is the case team's, not the referring
+    # officer's, to know: docs/security.md).
+    first = (case.assignments.select_related("case_manager").order_by("started_at", "pk")
+             .first() if case is not None else None)
     return {
         "referral": referral, "decision": decision,
         "criteria": criteria_rows(decision) if decision else [],
         "case": case, "can_choose": can_choose, "choice_error": choice_error,
+        "on_call": first.case_manager if first else (case.case_manager if case else None),
     }
 
 
@@ -143,7 +149,7 @@ def referral_new(request):
                 site=site, officer=request.user, data=form.screening_input(),
                 person_input=form.person_input(), person_id=form.person_id,
                 idempotency_key=str(form.cleaned_data["idempotency_key"]),
-                ip=client_ip(request),
+                ip=client_ip(request), looked_up=form.looked_up,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -155,7 +161,9 @@ def referral_new(request):
     if done is not None:
         return _submitted(request, done)
     template = "referrals/_form.html" if _is_htmx(request) else "referrals/new.html"
-    return render(request, template, _form_context(form))
+    # Past the look-up limit (diversion.policy.people): 429, as the look-up answers.
+    return render(request, template, _form_context(form),
+                  status=429 if form.rate_limited else 200)
 
 
 @login_required

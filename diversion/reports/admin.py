@@ -8,6 +8,7 @@ from diversion.reports.models import ArrestRecord, MatchReview, ProgramRecord
 class MatchReviewAdmin(SiteScopedAdmin):
     """The review list of imported rows that might be a known person."""
 
+    audit_reads = True
     list_display = ["id", "kind", "record_id", "reason", "status", "created_at"]
     list_filter = ["status", "kind"]
     search_fields = ["record_id"]
@@ -15,6 +16,7 @@ class MatchReviewAdmin(SiteScopedAdmin):
 
 @admin.register(ArrestRecord)
 class ArrestRecordAdmin(ReadOnlyAdmin):
+    audit_reads = True
     list_display = ["record_id", "arrested_at", "area", "level", "is_pcs", "disposition"]
     list_filter = ["is_pcs", "level", "disposition"]
     search_fields = ["record_id", "person_key"]
@@ -23,6 +25,7 @@ class ArrestRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(ProgramRecord)
 class ProgramRecordAdmin(ReadOnlyAdmin):
+    audit_reads = True
     list_display = ["record_id", "pathway", "referred_at", "decision", "accepted"]
     search_fields = ["record_id", "person_key"]
     raw_id_fields = ["person"]

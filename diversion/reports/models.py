@@ -146,6 +146,26 @@ class MatchReview(Timestamped):
     def __str__(self) -> str:
         return f"Match review {self.kind} {self.record_id}"
 
+    def clean(self):
+        """The candidates are people of the review's own site (attack 13, F6: another
+        site's person ids were stored through the admin)."""
+        from django.core.exceptions import ValidationError
+
+        from diversion.people.models import Person
+
+        ids = self.candidates
+        if not isinstance(ids, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise ValidationError({"candidates": "A list of person ids, e.g. [12, 40]."})
+        if self.site_id is None:
+            return
+        found = set(Person.objects.filter(site_id=self.site_id, pk__in=ids)
+                    .values_list("pk", flat=True))
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            raise ValidationError({"candidates": "No such person at this site: "
+                                                 + ", ".join(map(str, unknown))})
+
 
 class ReportSnapshot(models.Model):
     """The last computed copy of one report of a site, shown with the time it was computed.

@@ -29,6 +29,7 @@ from diversion.accounts.models import Role, User
 from diversion.audit.services import audit_record
 from diversion.cases.models import OPEN_STATUSES, Case, ContactKind
 from diversion.cases.services.contacts import contact_record
+from diversion.lib.locks import lock_key
 from diversion.notifications.services import notify
 from diversion.sites.models import Site
 from diversion.sites.selectors import site_default
@@ -322,6 +323,11 @@ def reminders_queue(*, now: datetime) -> int:
                               phone=_help_phone())
         try:
             with transaction.atomic():
+                # Under the key's lock, look first: another worker's reminder is found, not
+                # inserted twice (a duplicate key logs the phone number: lib/locks.py).
+                lock_key("text.reminder", case_id, key)
+                if TextMessage.objects.filter(case_id=case_id, reminder_key=key).exists():
+                    continue
                 message = TextMessage.objects.create(
                     site_id=site_id, case_id=case_id, consent=consent, direction=Direction.OUT,
                     kind=kind, phone=consent.phone, body=body, status=MessageStatus.QUEUED,
