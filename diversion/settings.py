@@ -277,6 +277,8 @@ DIVERSION_DECLINED_SHOWN_DAYS = env_int("DIVERSION_DECLINED_SHOWN_DAYS", 14, min
 DIVERSION_REPORTS_MAX_AGE_MINUTES = env_int("DIVERSION_REPORTS_MAX_AGE_MINUTES", 60, minimum=1)
 # A prepared evaluator extract is kept this long for its requester to download, then deleted.
 DIVERSION_EXPORT_KEEP_HOURS = env_int("DIVERSION_EXPORT_KEEP_HOURS", 24, minimum=1)
+# The largest proposed rule file the "what if" page takes (a shipped rule file is ~6 KB).
+DIVERSION_SIMULATE_MAX_BYTES = env_int("DIVERSION_SIMULATE_MAX_BYTES", 64 * 1024, minimum=1024)
 # Who may read the HSDS API under /hsds/ (the service directory, nothing else): "public",
 # "partners" (signed in, or a bearer token, with a role that uses the directory) or "off".
 DIVERSION_HSDS_API = env_str("DIVERSION_HSDS_API", "partners")

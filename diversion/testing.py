@@ -18,6 +18,7 @@ PERSONAS = {
     "ops_team": ("opal", Role.OPS_TEAM),
     "evaluator": ("eve", Role.EVALUATOR),
     "administrator": ("ada", Role.ADMINISTRATOR),
+    "state_analyst": ("stella", Role.STATE_ANALYST),
 }
 PASSWORD = "correct-horse-battery-staple-42"
 

@@ -11,7 +11,7 @@ operator's). Role changes and deactivations go through the services.
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from diversion.accounts.models import ApiToken, User
+from diversion.accounts.models import GRANTABLE_ROLES, SITE_ROLE_CHOICES, ApiToken, Role, User
 from diversion.accounts.services import user_disable, user_set_role
 from diversion.policy.admin import ReadOnlyAdmin, SiteScopedAdmin
 
@@ -29,6 +29,19 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
     )
     readonly_fields = ["site", "deployment_admin", "last_login", "date_joined"]
     may_delete = False  # deactivate instead: the audit and the cases keep who it was
+
+    def get_queryset(self, request):
+        # A state analyst's account is the deployment's (the operator's, on the server), kept
+        # at a site only to sign in: no site's administrator lists, changes or resets it.
+        return super().get_queryset(request).exclude(role=Role.STATE_ANALYST)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            # Only the roles a site's administrator may give (never the state analyst).
+            kwargs["choices"] = [("", "---------")] + [
+                (value, label) for value, label in SITE_ROLE_CHOICES
+                if value in GRANTABLE_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # Role and deactivation go through the services: the role's group stays in step,

@@ -15,12 +15,23 @@ class Role(models.TextChoices):
     OPS_TEAM = "ops_team", "Operations Team member"
     EVALUATOR = "evaluator", "Evaluator"
     ADMINISTRATOR = "administrator", "Administrator"
+    # Deployment-level: the state's counts of every site, never a record (issue 16). Made on
+    # the server (`diversion user create NAME --role state_analyst`), never by a site's
+    # administrator.
+    STATE_ANALYST = "state_analyst", "State analyst"
 
 
-# Roles an administrator may give in the admin or on the command line: every role; none
-# carries more than the administrator's own. Flags above a role (deployment_admin,
-# is_superuser) are never given by a site's administrator.
-GRANTABLE_ROLES = frozenset(Role.values)
+# The roles of a site's staff: every role but the deployment-level state analyst (a consent
+# never names the state analyst; a site's administrator never gives the role).
+SITE_ROLE_CHOICES = [(value, label) for value, label in Role.choices
+                     if value != Role.STATE_ANALYST]
+
+
+# Roles an administrator may give in the admin: every role of a site's staff; none carries
+# more than the administrator's own. The state analyst (every site's counts) and the flags
+# above a role (deployment_admin, is_superuser) are never given by a site's administrator:
+# the operator makes them on the server (`diversion user`).
+GRANTABLE_ROLES = frozenset(value for value, _label in SITE_ROLE_CHOICES)
 
 
 class User(AbstractUser):

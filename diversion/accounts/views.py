@@ -16,6 +16,7 @@ _HOME = {
     Role.PROSECUTOR: "cases:holds",
     Role.OPS_TEAM: "partners:meetings",
     Role.EVALUATOR: "reports:index",
+    Role.STATE_ANALYST: "reports:state",
 }
 
 

@@ -14,6 +14,7 @@ from diversion.api.helpers import (
     field_error,
     json_body,
     json_response,
+    require_capability,
 )
 from diversion.api.referral_schemas import (
     DECISION_SCHEMA,
@@ -52,6 +53,7 @@ def screenings(request, rule_set: str | None = Query(
     site = request.user.site
     if site is None:
         raise HttpError(403, "Your account belongs to no site.")
+    require_capability(request.user, "site.staff", "Screening is for a site's staff.")
     if rule_set is not None and not rule_set.strip():
         raise field_error("rule_set", "is empty; name a rule set or leave it out")
     data = json_body(request)

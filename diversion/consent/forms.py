@@ -3,7 +3,7 @@ from datetime import datetime, time
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from diversion.accounts.models import Role
+from diversion.accounts.models import SITE_ROLE_CHOICES
 from diversion.consent.models import Category, ConsentKind
 from diversion.sites.models import Agency
 
@@ -17,7 +17,7 @@ class ConsentForm(forms.Form):
     recipient_agency = forms.ModelChoiceField(
         label=_("Receiving organisation"), queryset=Agency.objects.none(), required=False,
         empty_label=_("The program's own partners (e.g. the Operations Team)"))
-    recipient_role = forms.ChoiceField(label=_("Receiving role"), choices=Role.choices)
+    recipient_role = forms.ChoiceField(label=_("Receiving role"), choices=SITE_ROLE_CHOICES)
     purpose = forms.CharField(label=_("Purpose"), max_length=300)
     expires_on = forms.DateField(label=_("Expires on"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from diversion.accounts.models import Role
+from diversion.accounts.models import SITE_ROLE_CHOICES
 from diversion.lib.models import Timestamped
 
 # The notice of §2.32(a)(1) as amended in 2024; it goes with every disclosure.
@@ -116,7 +116,7 @@ class ConsentRecipient(models.Model):
         "sites.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="The receiving organisation; empty means the program's own partners in "
         "that role at this site (e.g. the Operations Team).")
-    role = models.CharField(max_length=32, choices=Role.choices)
+    role = models.CharField(max_length=32, choices=SITE_ROLE_CHOICES)
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} at {self.agency or 'the program'}"
@@ -135,7 +135,7 @@ class Disclosure(models.Model):
                                   null=True, related_name="+")
     recipient_label = models.CharField(max_length=200,
                                        help_text="Who received it, as named at the time.")
-    recipient_role = models.CharField(max_length=32, choices=Role.choices)
+    recipient_role = models.CharField(max_length=32, choices=SITE_ROLE_CHOICES)
     recipient_agency = models.ForeignKey("sites.Agency", on_delete=models.PROTECT, null=True,
                                          blank=True, related_name="+")
     category = models.CharField(max_length=32, choices=Category.choices,

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from diversion import policy
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notification_mark_read
 
@@ -19,6 +20,7 @@ def get_notification_for_user(user, pk: int) -> Notification:
 @login_required
 @require_GET
 def inbox(request):
+    policy.require(request.user, "site.staff")
     notes = Notification.objects.filter(recipient=request.user)[:100]
     unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
     return render(request, "notifications/inbox.html", {"notes": notes, "unread": unread})

@@ -12,6 +12,7 @@ DEMO_USERS = [
     ("opsteam", Role.OPS_TEAM),
     ("evaluator", Role.EVALUATOR),
     ("admin", Role.ADMINISTRATOR),
+    ("stateanalyst", Role.STATE_ANALYST),  # the state's counts of every site, no record
 ]
 # The on-call case manager's work phone, which the officer's "call the case manager" line shows
 # (555-01xx: the range kept for fiction).

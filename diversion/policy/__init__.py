@@ -23,6 +23,10 @@ from diversion.accounts.models import Role
 _OFFICER, _CM, _SUP, _DA, _OPS, _EVAL, _ADMIN = (
     Role.OFFICER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.PROSECUTOR, Role.OPS_TEAM,
     Role.EVALUATOR, Role.ADMINISTRATOR)
+# The deployment-level state analyst: the state's counts of every site, and nothing else.
+_STATE = Role.STATE_ANALYST
+# Every role of a site's staff (all but the state analyst).
+_SITE_STAFF = frozenset({_OFFICER, _CM, _SUP, _DA, _OPS, _EVAL, _ADMIN})
 
 # capability -> (roles that hold it, what it means). Read as a table: docs/security.md
 # prints it. The administrator keeps the program's accounts and reference data and does
@@ -30,6 +34,9 @@ _OFFICER, _CM, _SUP, _DA, _OPS, _EVAL, _ADMIN = (
 # texts or consents (docs/guide-administrator.md). They keep full names (duplicate and
 # match reviews are about who a record is) and cases as summaries (status and dates).
 CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
+    # what every member of a site's staff does (the state analyst, who is of no site's
+    # staff, does not)
+    "site.staff": (_SITE_STAFF, "read one's inbox; screen referrals without storing them"),
     # referrals (police intake)
     "referral.submit": (frozenset({_OFFICER, _ADMIN}),
                         "take a referral down and record the person's choice"),
@@ -81,6 +88,13 @@ CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
     # reports
     "report.read": (frozenset({_EVAL, _SUP, _ADMIN}),
                     "read the reports and download their tables, the PDF and the extract"),
+    "simulate.run": (frozenset({_SUP, _OPS, _EVAL, _ADMIN}),
+                     "try a proposed rule set on the site's past referrals and arrests "
+                     "(counts only)"),
+    # the state's figures (HB 4002): deployment-level, every site, counts only
+    "state.read": (frozenset({_STATE}),
+                   "read and download the state's figures of every site and of the deployment, "
+                   "by month (counts, suppressed; never a record)"),
     # the Django admin
     "admin.use": (frozenset({_ADMIN}), "use the Django admin, for one's own site only"),
 }

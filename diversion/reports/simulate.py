@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import tomllib
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from diversion import eligibility
+from diversion.eligibility.areas import BUILTIN_AREAS
 from diversion.referrals.models import Referral
 from diversion.reports.equity import REFERENCE, rri_ci
 from diversion.reports.models import ArrestRecord
@@ -48,6 +51,46 @@ def arrest_input(*, arrested_at: str, lat, lon, area: str, is_pcs: bool) -> dict
     return {"pathway": "arrest", "occurred_at": arrested_at, "location": location,
             "charge": {"offense": "PCS" if is_pcs else "other",
                        "substantial_quantity": None, "commercial_drug_offense": None}}
+
+
+UPLOAD_AREA = re.compile(r"builtin:[A-Za-z0-9_-]+\.geojson")
+
+
+class UploadError(ValueError):
+    """An uploaded rule file that cannot be tried, with the reason in plain words."""
+
+
+def load_uploaded(name: str, data: bytes, folder: Path) -> eligibility.RuleSet:
+    """A proposed rule set from an uploaded file (written into FOLDER, which the caller keeps
+    until the simulation has run). Areas only from the shipped area files (``builtin:``): an
+    upload never names a file on the server. Every problem is an UploadError naming it."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UploadError("the file is not text (UTF-8); upload the rule file itself (.toml)")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UploadError(f"not valid TOML: {exc}") from None
+    areas = doc.get("areas")
+    for i, entry in enumerate(areas if isinstance(areas, list) else []):
+        ref = entry.get("file") if isinstance(entry, dict) else None
+        if isinstance(ref, str) and not (UPLOAD_AREA.fullmatch(ref)
+                                         and (BUILTIN_AREAS / ref[len("builtin:"):]).is_file()):
+            known = ", ".join(sorted(p.name for p in BUILTIN_AREAS.glob("*.geojson")))
+            raise UploadError(f"areas[{i}].file: an uploaded rule set may use only the shipped "
+                              f"area files, named builtin:NAME.geojson (known: {known})")
+    path = folder / "proposed.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        return eligibility.load_ruleset(path)
+    except eligibility.RuleSetError as exc:
+        where = exc.where.replace(str(path), "").lstrip(": ")
+        raise UploadError(f"{where + ': ' if where else ''}{exc.message}") from None
+    except (eligibility.InvalidInput, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A shape the loader does not name (a list where a table belongs...): said plainly.
+        raise UploadError(f"not a rule set the engine can load ({exc.__class__.__name__}); "
+                          "compare it with a shipped rule file (docs/rules.md)") from None
 
 
 def load_proposed(rule_set: str) -> eligibility.RuleSet:
@@ -186,37 +229,56 @@ def simulation_report(tallies: dict, *, proposed: eligibility.RuleSet, sources: 
                 rri = 1.0 if g == REFERENCE and x0 and n0 else rri_ci(x, n, x0, n0)[0]
             row[f"rri_{which}"] = None if rri is None or math.isnan(rri) else round(rri, 3)
         by_group.append(row)
-    criteria = {cid: dict(sorted(moves.items())) for cid, moves in
+    # The counts under each: two rows (in force, proposed) whose totals are the records read
+    # (published in `sources`), so the row totals count as shown.
+    cells = [[counts[w][k] for k in keys] for w in ("in_force", "proposed")]
+    hidden = suppress_table(cells, threshold=t, row_totals=True, col_totals=False)
+    counts = {w: {k: None if hidden.cells[i, j] else counts[w][k] for j, k in enumerate(keys)}
+              for i, w in enumerate(("in_force", "proposed"))}
+    criteria = {cid: _small_hidden(dict(sorted(moves.items())), t) for cid, moves in
                 sorted(tallies["criteria"].items())}
     unknown = dict(tallies["unknown"])
+    with_unknown = int(unknown.pop("records", 0))
     return {
         "proposed": {"id": proposed.id, "version": proposed.version},
         "sources": sources,
         "suppress_max": t,
         "counts": counts,
-        "changed": dict(sorted(tallies["moves"].items())),
+        "changed": _small_hidden(dict(sorted(tallies["moves"].items())), t),
         "by_criterion": criteria,
-        "unknown": {"records_with_unknown_facts": int(unknown.pop("records", 0)),
-                    "by_criterion": dict(sorted(unknown.items()))},
+        "unknown": {"records_with_unknown_facts": None if 1 <= with_unknown <= t
+                    else with_unknown,
+                    "by_criterion": _small_hidden(dict(sorted(unknown.items())), t)},
         "by_group": by_group,
         "reference_group": REFERENCE,
     }
+
+
+def _small_hidden(counts: dict, t: int) -> dict:
+    """COUNTS with every count from 1 to T hidden (None): moves and unknown facts are
+    published with no total beside them."""
+    return {k: None if 1 <= int(v) <= t else int(v) for k, v in counts.items()}
 
 
 def simulation_rows(report: dict) -> list[dict]:
     rows = []
     for which, counts in report["counts"].items():
         for k, v in counts.items():
-            rows.append({"section": "counts", "key": which, "item": k, "value": v})
+            rows.append({"section": "counts", "key": which, "item": k,
+                         "value": "" if v is None else v})
     for move, n in report["changed"].items():
-        rows.append({"section": "changed", "key": "", "item": move, "value": n})
+        rows.append({"section": "changed", "key": "", "item": move,
+                     "value": "" if n is None else n})
     for cid, moves in report["by_criterion"].items():
         for move, n in moves.items():
-            rows.append({"section": "by_criterion", "key": cid, "item": move, "value": n})
+            rows.append({"section": "by_criterion", "key": cid, "item": move,
+                         "value": "" if n is None else n})
+    with_unknown = report["unknown"]["records_with_unknown_facts"]
     rows.append({"section": "unknown", "key": "", "item": "records_with_unknown_facts",
-                 "value": report["unknown"]["records_with_unknown_facts"]})
+                 "value": "" if with_unknown is None else with_unknown})
     for cid, n in report["unknown"]["by_criterion"].items():
-        rows.append({"section": "unknown", "key": cid, "item": "records", "value": n})
+        rows.append({"section": "unknown", "key": cid, "item": "records",
+                     "value": "" if n is None else n})
     for g in report["by_group"]:
         for k, v in g.items():
             if k != "group":

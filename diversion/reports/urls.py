@@ -11,4 +11,7 @@ urlpatterns = [
     path("reports.pdf", views.pdf, name="pdf"),
     path("refresh", views.refresh, name="refresh"),
     path("deployment", views.deployment, name="deployment"),
+    path("state", views.state, name="state"),
+    path("simulate", views.simulate, name="simulate"),
+    path("state.<str:fmt>", views.state_download, name="state_download"),
 ]

@@ -5,6 +5,9 @@ computation in the request."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, time
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from diversion import policy
 from diversion.reports import charts, exports, extracts, publish, selectors, snapshots
 from diversion.reports.deployment import check_deployment_admin, deployment_figures
 from diversion.reports.models import ExportFile, ReportSnapshot
@@ -276,6 +280,214 @@ def deployment(request):
 
     check_deployment_admin(request.user)
     return render(request, "reports/deployment.html", {"figures": deployment_figures()})
+
+
+STATE_MEASURES = {
+    "referrals": _("Referrals"), "eligible": _("Eligible"), "not_eligible": _("Not eligible"),
+    "enrolled": _("Enrolled"), "completed": _("Completed"), "not_completed": _("Not completed"),
+    "still_in_program": _("Still in the program"),
+    "exited_no_clock": _("Exited, no clock"),
+}
+
+
+def _state_report() -> dict:
+    """The state's figures of every site and of the deployment (diversion/reports/state.py)."""
+    from diversion.reports.state import state_figures
+    from diversion.sites.models import Site
+
+    return state_figures(sites=list(Site.objects.order_by("name")))
+
+
+def _state_table(title, table: dict, columns: list[tuple[str, str]]) -> dict:
+    """Months as rows, COLUMNS [(key, label)] as columns, the total over the months last."""
+    def cells(entry):
+        return [{"count": entry.get(key), "suppressed": entry.get(key) is None}
+                for key, _label in columns]
+    rows = [{"month": m["month"], "cells": cells(m)} for m in table["months"]]
+    return {"title": title, "columns": [label for _key, label in columns], "rows": rows,
+            "total": cells(table["total"]) if rows else None}
+
+
+def _state_block(name, block: dict, measures: list[str]) -> dict:
+    kinds = sorted(block["service_referrals"]["total"])
+    return {"name": name, "tables": [
+        _state_table(_("Referrals and outcomes, by month of the stop"), block["figures"],
+                     [(m, STATE_MEASURES.get(m, m)) for m in measures]),
+        _state_table(_("Service referrals by kind, by month made"),
+                     block["service_referrals"], [(k, k) for k in kinds]),
+    ]}
+
+
+@login_required
+def state(request):
+    """The state's figures (HB 4002): every site and the deployment, by month; counts only,
+    for the deployment-level state analyst."""
+    policy.require(request.user, "state.read")
+    report = _state_report()
+    measures = report["measures"]
+    blocks = [_state_block(_("All sites together (the deployment)"), report["deployment"],
+                           measures)]
+    blocks += [_state_block(s["name"], s, measures) for s in report["sites"]]
+    return render(request, "reports/state.html", {
+        "blocks": blocks, "suppress_max": report["suppress_max"], "sites": len(report["sites"]),
+        "downloads": [(fmt, reverse("reports:state_download", args=[fmt]))
+                      for fmt in ("csv", "json")]})
+
+
+@login_required
+def state_download(request, fmt: str):
+    """The same figures as the page, as CSV (one row per site, table, month and measure) or
+    JSON (`diversion report state`'s shape)."""
+    from diversion.reports.state import state_rows
+
+    policy.require(request.user, "state.read")
+    if fmt not in ("csv", "json"):
+        raise Http404
+    report = _state_report()
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    if fmt == "json":
+        response = HttpResponse(json.dumps(report, indent=2),
+                                content_type="application/json; charset=utf-8")
+    else:
+        response = HttpResponse(exports.to_csv(state_rows(report)),
+                                content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="state-figures-{stamp}.{fmt}"'
+    return response
+
+
+class SimulateForm(forms.Form):
+    """A proposed rule set: one the deployment knows, or a rule file uploaded to try."""
+
+    rule_set = forms.ChoiceField(label=_("A rule set of this deployment"), required=False)
+    rule_file = forms.FileField(label=_("Or upload a proposed rule file (TOML)"), required=False)
+    since = forms.DateField(label=_("From (local date, optional)"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To (local date, not included, optional)"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from diversion import eligibility
+
+        super().__init__(*args, **kwargs)
+        self.fields["rule_set"].choices = [("", _("— none: I upload a file —"))] + [
+            (rs.id, f"{rs.id} (v{rs.version}, {rs.effective_from})")
+            for rs in eligibility.Registry.default().all()]
+
+    def clean_rule_file(self):
+        upload = self.cleaned_data.get("rule_file")
+        limit = settings.DIVERSION_SIMULATE_MAX_BYTES
+        if upload is not None and upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s bytes; a rule file may be at most %(limit)s bytes.")
+                % {"size": upload.size, "limit": limit})
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("rule_set")) == bool(data.get("rule_file")):
+            raise forms.ValidationError(_("Choose a rule set or upload a rule file (one of "
+                                          "them)."))
+        since, until = data.get("since"), data.get("until")
+        if since and until and until <= since:
+            self.add_error("until", _("The end must be after the start."))
+        return data
+
+
+def _simulation_tables(report: dict) -> list[dict]:
+    """The report as titled tables for the page (hidden counts None)."""
+    keys = ["eligible", "ineligible", "needs_review", "not_screened"]
+    labels = {"eligible": _("Eligible"), "ineligible": _("Not eligible"),
+              "needs_review": _("Needs review"), "not_screened": _("Could not be screened")}
+    tables = [{
+        "title": _("Decisions under each rule set"),
+        "columns": [_("Rule set")] + [labels[k] for k in keys],
+        "rows": [[_("In force at each one's date")] + [report["counts"]["in_force"][k]
+                                                       for k in keys],
+                 [_("Proposed")] + [report["counts"]["proposed"][k] for k in keys]]}]
+    tables.append({
+        "title": _("What changed"), "columns": [_("From → to"), _("Records")],
+        "rows": [[m.replace("->", " → ").replace("_", " "), n]
+                 for m, n in report["changed"].items()]})
+    tables.append({
+        "title": _("What changed, by criterion"),
+        "columns": [_("Criterion"), _("From → to"), _("Records")],
+        "rows": [[cid, m.replace("->", " → ").replace("_", " "), n]
+                 for cid, moves in report["by_criterion"].items() for m, n in moves.items()]})
+    tables.append({
+        "title": _("Facts the records do not hold (unknown, never guessed), by criterion"),
+        "columns": [_("Criterion"), _("Records")],
+        "rows": [[cid, n] for cid, n in report["unknown"]["by_criterion"].items()]})
+    tables.append({
+        "title": _("By race and ethnicity: eligible under each, and the Relative Rate Index "
+                   "of being eligible (against White, not Hispanic)"),
+        "columns": [_("Group"), _("Records"), _("Eligible in force"), _("Eligible proposed"),
+                    _("RRI in force"), _("RRI proposed")],
+        "rows": [[g["group"], g["records"], g["eligible_in_force"], g["eligible_proposed"],
+                  g["rri_in_force"], g["rri_proposed"]] for g in report["by_group"]]})
+    return tables
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def simulate(request):
+    """"What if we changed the rules?": the site's past referrals and imported arrests
+    re-screened under a proposed rule set beside the one in force; counts only, suppressed;
+    no record is shown. Bad files get a message naming what is wrong (400), never a 500."""
+    import tempfile
+    from pathlib import Path
+
+    from diversion import eligibility
+    from diversion.reports.simulate import (
+        UploadError,
+        load_uploaded,
+        screen_both,
+        simulation_report,
+        simulation_rows,
+        site_records,
+    )
+
+    policy.require(request.user, "simulate.run")
+    site = request.user.site
+    context = {"site": site, "max_bytes": settings.DIVERSION_SIMULATE_MAX_BYTES}
+    if request.method == "GET":
+        context["form"] = SimulateForm()
+        return render(request, "reports/simulate.html", context)
+    form = SimulateForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "reports/simulate.html", context, status=400)
+    data = form.cleaned_data
+    with tempfile.TemporaryDirectory(prefix="simulate-") as folder:
+        try:
+            if data["rule_file"] is not None:
+                upload = data["rule_file"]
+                proposed = load_uploaded(upload.name, upload.read(), Path(folder))
+            else:
+                proposed = eligibility.Registry.default().get(data["rule_set"])
+        except UploadError as exc:
+            form.add_error("rule_file", str(exc))
+            return render(request, "reports/simulate.html", context, status=400)
+        except eligibility.InvalidInput:
+            form.add_error("rule_set", _("No such rule set."))
+            return render(request, "reports/simulate.html", context, status=400)
+        since, until = (None if d is None else datetime.combine(d, time(0), tzinfo=site.tz)
+                        for d in (data["since"], data["until"]))
+        records, sources = site_records(site, since=since, until=until)
+        tallies = screen_both(records, proposed=proposed, family=site.rule_set_site)
+    report = simulation_report(tallies, proposed=proposed, sources=sources)
+    fmt = request.POST.get("format", "")
+    if fmt == "json":
+        response = HttpResponse(json.dumps(report, indent=2),
+                                content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="simulation.json"'
+        return response
+    if fmt == "csv":
+        response = HttpResponse(exports.to_csv(simulation_rows(report)),
+                                content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="simulation.csv"'
+        return response
+    context.update(report=report, tables=_simulation_tables(report))
+    return render(request, "reports/simulate.html", context)
 
 
 @login_required

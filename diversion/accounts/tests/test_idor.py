@@ -71,6 +71,7 @@ def form_body(name: str, rec: dict, site) -> dict:
         "referrals:choice": {"accepted": "yes"},
         "partners:decide_referral": {"kind": "approve", "note": "x"},
         "partners:decide_case": {"kind": "approve", "note": "x"},
+        "reports:simulate": {"rule_set": "multnomah-lead-2018"},
     }.get(name, {})
 
 

@@ -30,7 +30,7 @@ from diversion.policy.admin import is_scoped
 # Any signed-in user, for their own record only (the matrix's world gives only casey one).
 OWNER_ONLY = {"notifications:open"}
 OPEN_TO_ALL = {"anonymous", "officer", "case_manager", "supervisor", "prosecutor", "ops_team",
-               "evaluator", "administrator"}
+               "evaluator", "administrator", "state_analyst"}
 
 
 def _request(client, name, url, method):

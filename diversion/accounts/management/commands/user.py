@@ -64,4 +64,8 @@ class Command(BaseCommand):
                         email=email, actor=None)
         except ValidationError as exc:
             raise CommandError(f"password: {' '.join(exc.messages)}", returncode=2)
-        self.stdout.write(f"Created {username} ({role}) at {the_site.slug}.")
+        if role == Role.STATE_ANALYST:
+            self.stdout.write(f"Created {username} (state_analyst): the state's figures of every "
+                              "site, counts only.")
+        else:
+            self.stdout.write(f"Created {username} ({role}) at {the_site.slug}.")
