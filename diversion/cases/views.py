@@ -62,7 +62,7 @@ from diversion.cases.services.plans import (
 from diversion.consent.models import NOTICE_2_32, Category
 from diversion.consent.selectors import consent_allows
 from diversion.consent.services import disclose_hold_status, disclosure_record
-from diversion.policy.holds import prosecutor_may_record
+from diversion.policy import holds as hold_rules
 
 # A page of the case list: a case manager's whole caseload (at most 25 without an override)
 # fits on the first page; a supervisor pages through the site's open cases, most urgent first.
@@ -135,7 +135,8 @@ HOLDS_PER_PAGE = 50
 def _holds_page(request, **extra):
     """The holds page: the site's holds by due date, HOLDS_PER_PAGE at a time, with a count.
     Only the shown holds are logged as disclosures."""
-    qs = holds_visible_to(user=request.user).order_by("due_at", "pk").only(
+    qs = hold_rules.with_program(holds_visible_to(user=request.user))
+    qs = qs.order_by("due_at", "pk").only(
         # What a row shows, and no more: the case's and person's other columns are not
         # the prosecutor's to read, and loading them was a fifth of the page's time.
         "case_id", "arrested_at", "due_at", "status", "resolved_at",
@@ -148,7 +149,7 @@ def _holds_page(request, **extra):
     tz = request.user.site.tz
     now = timezone.now()
     return {
-        "holds": [_hold_row(hold, tz, now) for hold in items], "page": page,
+        "holds": [_hold_row(hold, tz, now, request.user.role) for hold in items], "page": page,
         "total": page.paginator.count,
         "tz": tz, "can_decide": policy.can(request.user, "hold.decide"),
         "form": HoldDecisionForm(), "disclosed": disclosed, "notice": NOTICE_2_32, **extra,
@@ -159,7 +160,7 @@ def _site_minute(at, tz) -> str:
     return timezone.localtime(at, tz).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def _hold_row(hold, tz, now) -> dict:
+def _hold_row(hold, tz, now, role) -> dict:
     """One row of the holds page as text: 50 rows through the template's variable lookups,
     date filters and number formatting were most of the page's time."""
     person = hold.case.person
@@ -172,8 +173,8 @@ def _hold_row(hold, tz, now) -> dict:
         "ended": _site_minute(hold.resolved_at, tz),
         "consent": str(consent.pk) if consent is not None else "",
         "decide_url": reverse("cases:hold_decide", args=[hold.pk]),
-        # What the program's rule lets the prosecutor record now (diversion.policy.holds).
-        "may": sorted(prosecutor_may_record(hold=hold, now=now)),
+        # What the case's program lets this role record now (diversion.policy.holds).
+        "may": sorted(hold_rules.may_record(hold=hold, role=role, now=now)),
     }
 
 

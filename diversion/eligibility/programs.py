@@ -44,6 +44,13 @@ CLOCK_EVENTS = {"referral_occurred_at": "the arrest or stop (the referral's occu
 DATED_BY = ("completion", "deadline_local_date", "resolution")
 ROLES = ("officer", "case_manager", "supervisor", "prosecutor", "ops_team", "administrator")
 WHEN = ("while_open", "before_deadline", "after_resolution")
+#: when an outcome decision may be recorded, against the clock's deadline
+DECISION_WHEN = ("any_time", "before_deadline", "after_deadline")
+#: the state a decision is recorded from: "pending" (the clock's outcome not yet reached) or
+#: one of the consequence's outcomes
+PENDING = "pending"
+#: what can forbid a decision the rest of its permission allows
+DECISION_UNLESS = ("completed_in_time",)
 
 _TOP = {
     "id": str,
@@ -93,6 +100,11 @@ class Permission:
     step: str  # a step kind, or "outcome_decision"
     roles: tuple[str, ...]
     when: str
+    # for an outcome decision: the outcome recorded, the states it may be recorded from, and
+    # what forbids it even then (e.g. the steps were completed in time: the rule decides)
+    record: str = ""
+    from_states: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
 
 
 class Program:
@@ -132,6 +144,28 @@ class Program:
     def may_record(self, step: str, role: str) -> bool:
         return any(step == p.step and role in p.roles for p in self.permissions)
 
+    def decisions_allowed(self, *, role: str, state: str, deadline_passed: bool,
+                          completed_in_time: bool) -> frozenset[str]:
+        """The outcomes ROLE may record by decision on a clock in STATE ("pending" or an
+        outcome id), before or after the deadline: the file's ``outcome_decision``
+        permissions, and nothing else."""
+        allowed = set()
+        for p in self.permissions:
+            if p.step != "outcome_decision" or role not in p.roles or state not in p.from_states:
+                continue
+            if p.when == "before_deadline" and deadline_passed:
+                continue
+            if p.when == "after_deadline" and not deadline_passed:
+                continue
+            if "completed_in_time" in p.unless and completed_in_time:
+                continue
+            allowed.add(p.record)
+        return frozenset(allowed)
+
+    def decision_permissions(self, outcome: str) -> tuple[Permission, ...]:
+        return tuple(p for p in self.permissions
+                     if p.step == "outcome_decision" and p.record == outcome)
+
 
 def _fail(where, message):
     raise RuleSetError(where, message)
@@ -142,6 +176,26 @@ def _table_list(doc, key, where):
     if not all(isinstance(v, dict) for v in value):
         _fail(where, f"{key} must be an array of tables")
     return value
+
+
+def _decision_permission(entry: dict, roles: tuple[str, ...], outcome_ids: tuple[str, ...],
+                         at: str) -> Permission:
+    """An ``outcome_decision`` permission: who may record which outcome, from which state,
+    when against the deadline, unless what."""
+    if set(entry) - {"step", "roles", "when", "record", "from", "unless"}:
+        _fail(at, "an outcome_decision takes only step, roles, record, from, when and unless")
+    record, states, when = entry.get("record"), entry.get("from"), entry.get("when")
+    if record not in outcome_ids:
+        _fail(at, f"record must be one of the program's outcomes {outcome_ids}")
+    known = (PENDING, *outcome_ids)
+    if not isinstance(states, list) or not states or any(s not in known for s in states):
+        _fail(at, f"from must list states from {known}")
+    if when not in DECISION_WHEN:
+        _fail(at, f"an outcome_decision's when must be one of {DECISION_WHEN}")
+    unless = entry.get("unless", [])
+    if not isinstance(unless, list) or any(u not in DECISION_UNLESS for u in unless):
+        _fail(at, f"unless must list conditions from {DECISION_UNLESS}")
+    return Permission("outcome_decision", roles, when, record, tuple(states), tuple(unless))
 
 
 def load_program(path: Path, rule_sets: Registry | None = None) -> Program:
@@ -234,6 +288,7 @@ def load_program(path: Path, rule_sets: Registry | None = None) -> Program:
         _fail(where, "needs one outcome when in_time and one when missed")
 
     permissions = []
+    outcome_ids = tuple(o.id for o in outcomes)
     for i, entry in enumerate(_table_list(doc, "permissions", where)):
         at = f"{where}: permissions[{i}]"
         step, roles, when = entry.get("step"), entry.get("roles"), entry.get("when")
@@ -241,9 +296,14 @@ def load_program(path: Path, rule_sets: Registry | None = None) -> Program:
             _fail(at, f"step must be one of {sorted(STEP_KINDS)} or outcome_decision")
         if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
             _fail(at, f"roles must list roles from {ROLES}")
-        if when not in WHEN:
-            _fail(at, f"when must be one of {WHEN}")
-        permissions.append(Permission(step, tuple(roles), when))
+        if step != "outcome_decision":
+            if set(entry) - {"step", "roles", "when"}:
+                _fail(at, "a step's permission takes only step, roles and when")
+            if when not in WHEN:
+                _fail(at, f"when must be one of {WHEN}")
+            permissions.append(Permission(step, tuple(roles), when))
+            continue
+        permissions.append(_decision_permission(entry, tuple(roles), outcome_ids, at))
     for step in clock.completed_by:
         if not any(p.step == step for p in permissions):
             _fail(where, f"nobody may record {step}: add a permission")
@@ -317,6 +377,17 @@ class Programs:
         return progs[i - 1] if i else None
 
 
+# LEAD's prosecutor, as the LEAD program files say it (multnomah-lead-2017.toml): decline at
+# any time (early, or after a late assessment turned a referral around), refer only once the
+# deadline has passed without the assessment in time; a declined hold is final.
+LEAD_DECISIONS = (
+    Permission("outcome_decision", ("prosecutor",), "any_time", "prosecution_declined",
+               (PENDING, "prosecution_referred")),
+    Permission("outcome_decision", ("prosecutor",), "after_deadline", "prosecution_referred",
+               (PENDING,), ("completed_in_time",)),
+)
+
+
 def implicit_lead_program(rule_set: RuleSet) -> Program:
     """LEAD's program around a rule set that no program file names (as before programs were
     data): the assessment clock of ``assessment_window_days`` on arrests, a prosecution hold."""
@@ -333,7 +404,7 @@ def implicit_lead_program(rule_set: RuleSet) -> Program:
         ],
         permissions=[Permission("psychosocial_assessment", ("case_manager", "supervisor"),
                                 "while_open"),
-                     Permission("outcome_decision", ("prosecutor",), "after_resolution")],
+                     *LEAD_DECISIONS],
     )
 
 

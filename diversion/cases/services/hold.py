@@ -19,7 +19,7 @@ from diversion.cases.models import (
 from diversion.cases.services.common import _case_url, _lock_case, _prosecutors, _supervisors
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notify
-from diversion.policy.holds import prosecutor_may_record, why_not
+from diversion.policy import holds as hold_rules
 
 REMINDER_DAYS = (7, 3, 1)
 
@@ -143,8 +143,9 @@ def hold_da_decide(*, hold: ProsecutionHold, actor, to_status: str, reason: str)
     now = timezone.now()
     hold.case = case
     # The program's rule decides what may be recorded, and when (diversion.policy.holds).
-    if to_status not in prosecutor_may_record(hold=hold, now=now):
-        raise ValidationError({"to_status": why_not(hold=hold, to_status=to_status, now=now)})
+    if to_status not in hold_rules.may_record(hold=hold, role=actor.role, now=now):
+        raise ValidationError({"to_status": hold_rules.why_not(
+            hold=hold, role=actor.role, to_status=to_status, now=now)})
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason for the decision."})
     decision = HoldDecision(hold=hold, decided_by=actor, decided_at=now, from_status=hold.status,
