@@ -135,6 +135,11 @@ class ProsecutionHold(Timestamped):
         "after the arrest), in the site's time zone.",
     )
     status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.HELD)
+    program_id = models.CharField(
+        max_length=100, blank=True, default="",
+        help_text="The program definition the hold runs under: it says who may record which "
+        "outcome, and when (empty: a hold from before it was recorded; the program is then "
+        "found from the referral's decision).")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.CharField(
         max_length=16, blank=True,

@@ -135,11 +135,10 @@ HOLDS_PER_PAGE = 50
 def _holds_page(request, **extra):
     """The holds page: the site's holds by due date, HOLDS_PER_PAGE at a time, with a count.
     Only the shown holds are logged as disclosures."""
-    qs = hold_rules.with_program(holds_visible_to(user=request.user))
-    qs = qs.order_by("due_at", "pk").only(
+    qs = holds_visible_to(user=request.user).order_by("due_at", "pk").only(
         # What a row shows, and no more: the case's and person's other columns are not
         # the prosecutor's to read, and loading them was a fifth of the page's time.
-        "case_id", "arrested_at", "due_at", "status", "resolved_at",
+        "case_id", "arrested_at", "due_at", "status", "resolved_at", "program_id",
         "case__person_id", "case__referral_id", "case__assessment_completed_at",
         "case__person__given_name", "case__person__family_name")
     page = Paginator(qs, HOLDS_PER_PAGE).get_page(request.GET.get("page"))

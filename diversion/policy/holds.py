@@ -26,42 +26,28 @@ _STATE = {_HELD: eligibility.programs.PENDING, _DECLINED: "prosecution_declined"
 _STATUS = {"prosecution_declined": _DECLINED, "prosecution_referred": _REFERRED}
 
 
-def _accepted_rule_set(referral_id):
-    """The rule set id of the eligible decision a referral was accepted on (a Subquery)."""
-    from django.db.models import Subquery
-
-    from diversion.referrals.models import Decision
-
-    return Subquery(Decision.objects.filter(referral_id=referral_id, verdict="eligible")
-                    .order_by("-id").values("rule_set_id")[:1])
-
-
-def with_program(holds):
-    """HOLDS (a queryset) annotated with the rule set each case was accepted under, so that
-    a page of holds finds their programs without a query per row."""
-    from django.db.models import OuterRef
-
-    return holds.annotate(accepted_rule_set_id=_accepted_rule_set(OuterRef("case__referral_id")))
-
-
-def case_program(case, rule_set_id: str | None = None) -> eligibility.Program:
-    """The program definition in force for CASE: the one running the rule set of the
-    eligible decision its referral was accepted on, as `case_open` chose it (a site's own
-    rule set that no program names runs as LEAD did); without one, the program in force for
-    the site on the date of the arrest. RULE_SET_ID: that decision's rule set, when known."""
-    registry = eligibility.Registry.default()
+def case_program(case, program_id: str = "") -> eligibility.Program:
+    """The program definition in force for CASE: PROGRAM_ID, the one its hold was started
+    under (`case_open` records it); for a hold from before that was recorded, the program
+    running the rule set of the eligible decision its referral was accepted on, else the
+    program in force for the site on the date of the arrest (a site's own rule set that no
+    program names runs as LEAD did)."""
     programs = eligibility.Programs.default()
-    if rule_set_id is None:
-        from diversion.referrals.models import Decision
-
-        rule_set_id = (Decision.objects.filter(referral_id=case.referral_id, verdict="eligible")
-                       .order_by("-id").values_list("rule_set_id", flat=True).first())
+    if program_id:
+        try:
+            return programs.get(program_id)
+        except KeyError:
+            pass  # no longer installed: found as for an older hold
+    registry = eligibility.Registry.default()
+    referral = case.referral
+    rule_set_id = (referral.decisions.filter(verdict="eligible").order_by("-id")
+                   .values_list("rule_set_id", flat=True).first())
     if rule_set_id is not None:
         try:
             return programs.for_rule_set(registry.get(rule_set_id))
         except eligibility.InvalidInput:
             pass  # a rule set no longer installed: the site's program on the date
-    occurred_at, family = case.referral.occurred_at, case.site.rule_set_site
+    occurred_at, family = referral.occurred_at, case.site.rule_set_site
     program = programs.in_force(occurred_at, family)
     if program is not None:
         return program
@@ -69,7 +55,7 @@ def case_program(case, rule_set_id: str | None = None) -> eligibility.Program:
 
 
 def _program_of(hold) -> eligibility.Program:
-    return case_program(hold.case, getattr(hold, "accepted_rule_set_id", None))
+    return case_program(hold.case, hold.program_id)
 
 
 def _facts(hold, now: datetime) -> dict:

@@ -61,7 +61,7 @@ def case_open(*, referral, actor, at, rule_set) -> Case:
     if consequence == "prosecution_hold":
         ProsecutionHold.objects.create(
             case=case, arrested_at=referral.occurred_at, status=HoldStatus.HELD,
-            due_at=end_of_nth_day(referral.occurred_at, window, site.tz),
+            due_at=end_of_nth_day(referral.occurred_at, window, site.tz), program_id=program.id,
         )
     elif consequence == "deflection":
         Deflection.objects.create(
