@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The user's own language (kept on the account) and their site's time zone.
+    "diversion.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "diversion.accounts.middleware.SessionLifetimeMiddleware",
     "diversion.accounts.middleware.MfaRequiredMiddleware",
@@ -116,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "diversion.accounts.context_processors.navigation",
             ],
+            # Dates, deadlines and choice labels, written one way on every page.
+            "builtins": ["diversion.lib.display"],
         },
     }
 ]

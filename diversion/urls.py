@@ -23,7 +23,7 @@ urlpatterns = [
          name="favicon"),
     path("accounts/", include("diversion.accounts.urls")),
     # set_language: the language switcher at the foot of every page posts here.
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("referrals/", include("diversion.referrals.urls")),
     path("cases/", include("diversion.cases.urls")),
     path("inbox/", include("diversion.notifications.urls")),

@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -178,3 +179,28 @@ class RejectNulMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": [{"field": field, "message": message}]}, status=400)
         return HttpResponseBadRequest(render_to_string("400.html", request=request))
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's pages in their language and their site's time zone.
+
+    The language is the one the user chose with the switcher (kept on the account, so it
+    follows them to another phone or computer); a language cookie of this browser, set by the
+    same switcher, wins over it. Dates and times are shown in the site's time zone, where the
+    program's deadlines are counted.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            if user.language and not cookie:
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = translation.get_language()
+            site = getattr(user, "site", None)
+            if site is not None:
+                timezone.activate(site.tz)
+        return self.get_response(request)

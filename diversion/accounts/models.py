@@ -3,22 +3,23 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from diversion.lib.models import Timestamped
 
 
 class Role(models.TextChoices):
-    OFFICER = "officer", "Officer"
-    CASE_MANAGER = "case_manager", "Case manager"
-    SUPERVISOR = "supervisor", "Supervisor"
-    PROSECUTOR = "prosecutor", "Prosecutor"
-    OPS_TEAM = "ops_team", "Operations Team member"
-    EVALUATOR = "evaluator", "Evaluator"
-    ADMINISTRATOR = "administrator", "Administrator"
+    OFFICER = "officer", _("Officer")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    PROSECUTOR = "prosecutor", _("Prosecutor")
+    OPS_TEAM = "ops_team", _("Operations Team member")
+    EVALUATOR = "evaluator", _("Evaluator")
+    ADMINISTRATOR = "administrator", _("Administrator")
     # Deployment-level: the state's counts of every site, never a record (issue 16). Made on
     # the server (`diversion user create NAME --role state_analyst`), never by a site's
     # administrator.
-    STATE_ANALYST = "state_analyst", "State analyst"
+    STATE_ANALYST = "state_analyst", _("State analyst")
 
 
 # The roles of a site's staff: every role but the deployment-level state analyst (a consent
@@ -50,6 +51,11 @@ class User(AbstractUser):
         help_text="The organisation the user works for (for an officer: the referring agency).",
     )
     phone = models.CharField(max_length=40, blank=True, help_text="Work phone, shown to partners.")
+    language = models.CharField(
+        max_length=8, blank=True, choices=[("en", "English"), ("es", "Español")],
+        help_text="The language of this user's pages, emails and notifications; set by the "
+        "switcher at the foot of every page. Blank: the browser's language.",
+    )
     deployment_admin = models.BooleanField(
         default=False,
         help_text="May see the figures of every site of this deployment, counted, de-identified "

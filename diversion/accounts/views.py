@@ -1,10 +1,11 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from diversion.accounts.models import Role
 
@@ -40,3 +41,19 @@ def healthz(request):
                                             exc.__class__.__name__)
         return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_POST
+def set_language(request):
+    """The language switcher: Django's own (the cookie and the redirect back), and for a
+    signed-in user the choice kept on the account, for their other devices, emails and
+    notifications."""
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    code = request.POST.get("language")
+    if (request.user.is_authenticated and code in dict(settings.LANGUAGES)
+            and request.user.language != code):
+        request.user.language = code
+        request.user.save(update_fields=["language"])
+    return response

@@ -1,17 +1,18 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from diversion.lib.models import NOTE_MAX_CHARS, Timestamped, note_validators
 
 
 class CaseStatus(models.TextChoices):
-    REFERRED = "referred", "Referred (not yet met)"
-    ENGAGED = "engaged", "Engaged (first contact made)"
-    ASSESSED = "assessed", "Assessed"
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive (no recent contact)"
-    EXITED = "exited", "Exited"
+    REFERRED = "referred", _("Referred (not yet met)")
+    ENGAGED = "engaged", _("Engaged (first contact made)")
+    ASSESSED = "assessed", _("Assessed")
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive (no recent contact)")
+    EXITED = "exited", _("Exited")
 
 
 OPEN_STATUSES = [CaseStatus.REFERRED, CaseStatus.ENGAGED, CaseStatus.ASSESSED,
@@ -19,11 +20,11 @@ OPEN_STATUSES = [CaseStatus.REFERRED, CaseStatus.ENGAGED, CaseStatus.ASSESSED,
 
 
 class ExitReason(models.TextChoices):
-    GOALS_MET = "goals_met", "Goals met"
-    MOVED_AWAY = "moved_away", "Moved away"
-    CHOSE_TO_STOP = "chose_to_stop", "Chose to stop"
-    DECEASED = "deceased", "Deceased"
-    OTHER = "other", "Other"
+    GOALS_MET = "goals_met", _("Goals met")
+    MOVED_AWAY = "moved_away", _("Moved away")
+    CHOSE_TO_STOP = "chose_to_stop", _("Chose to stop")
+    DECEASED = "deceased", _("Deceased")
+    OTHER = "other", _("Other")
 
 
 class Case(Timestamped):
@@ -120,9 +121,9 @@ class OnCallShift(Timestamped):
 
 
 class HoldStatus(models.TextChoices):
-    HELD = "held", "Held (30-day clock running)"
-    DECLINED = "declined", "Prosecution declined (assessment done in time)"
-    REFERRED = "referred", "Referred for prosecution (assessment missed)"
+    HELD = "held", _("Held (30-day clock running)")
+    DECLINED = "declined", _("Prosecution declined (assessment done in time)")
+    REFERRED = "referred", _("Referred for prosecution (assessment missed)")
 
 
 class ProsecutionHold(Timestamped):
@@ -173,9 +174,9 @@ class HoldDecision(models.Model):
 
 
 class DeflectionStatus(models.TextChoices):
-    OPEN = "open", "Open (30-day window running)"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed (the window ended without all three steps)"
+    OPEN = "open", _("Open (30-day window running)")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed (the window ended without all three steps)")
 
 
 class Deflection(Timestamped):
@@ -218,8 +219,8 @@ class Deflection(Timestamped):
 
 
 class AssessmentKind(models.TextChoices):
-    URGENT_NEEDS = "urgent_needs", "Urgent needs"
-    PSYCHOSOCIAL = "psychosocial", "Psychosocial assessment"
+    URGENT_NEEDS = "urgent_needs", _("Urgent needs")
+    PSYCHOSOCIAL = "psychosocial", _("Psychosocial assessment")
 
 
 class Assessment(Timestamped):
@@ -264,10 +265,10 @@ class Assessment(Timestamped):
 
 
 class ContactKind(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    PHONE = "phone", "Phone"
-    OUTREACH = "outreach", "Outreach (looked for the participant)"
-    TEXT = "text", "Text message"
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("Phone")
+    OUTREACH = "outreach", _("Outreach (looked for the participant)")
+    TEXT = "text", _("Text message")
 
 
 class Contact(models.Model):
@@ -307,18 +308,18 @@ class Contact(models.Model):
 
 
 class Housing(models.TextChoices):
-    UNSHELTERED = "unsheltered", "Unsheltered"
-    EMERGENCY_SHELTER = "emergency_shelter", "Emergency shelter"
-    TRANSITIONAL = "transitional", "Transitional housing"
-    PERMANENT = "permanent", "Permanent housing"
-    UNKNOWN = "unknown", "Unknown"
+    UNSHELTERED = "unsheltered", _("Unsheltered")
+    EMERGENCY_SHELTER = "emergency_shelter", _("Emergency shelter")
+    TRANSITIONAL = "transitional", _("Transitional housing")
+    PERMANENT = "permanent", _("Permanent housing")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Employment(models.TextChoices):
-    NONE = "none", "Not employed"
-    PART_TIME = "part_time", "Part time"
-    FULL_TIME = "full_time", "Full time"
-    UNKNOWN = "unknown", "Unknown"
+    NONE = "none", _("Not employed")
+    PART_TIME = "part_time", _("Part time")
+    FULL_TIME = "full_time", _("Full time")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class MonthlyStatus(models.Model):
@@ -356,10 +357,10 @@ class MonthlyStatus(models.Model):
 
 
 class GoalStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    ACHIEVED = "achieved", "Achieved"
-    SET_ASIDE = "set_aside", "Set aside by the participant"
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ACHIEVED = "achieved", _("Achieved")
+    SET_ASIDE = "set_aside", _("Set aside by the participant")
 
 
 class Goal(Timestamped):

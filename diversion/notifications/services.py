@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django_tasks import task
 
 from diversion.lib.locks import lock_key
@@ -13,13 +14,29 @@ from diversion.notifications.models import Notification
 log = logging.getLogger(__name__)
 
 
-def notify(*, recipient, kind: str, subject: str, body: str, url: str = "",
-           dedupe_key: str | None = None, email: bool = True) -> Notification | None:
+def in_language(recipient, text, params: dict | None = None) -> str:
+    """TEXT (a gettext_lazy message, with %(name)s PARAMS) in RECIPIENT's language: the one
+    they chose with the switcher, or the site's default."""
+    with translation.override(getattr(recipient, "language", "") or settings.LANGUAGE_CODE):
+        text = str(text)
+        if params:
+            text = text % {k: str(v) if isinstance(v, Promise) or not callable(v) else v()
+                           for k, v in params.items()}
+        return text
+
+
+def notify(*, recipient, kind: str, subject, body, url: str = "",
+           dedupe_key: str | None = None, email: bool = True,
+           params: dict | None = None) -> Notification | None:
     """Put a message in RECIPIENT's inbox and email it after the transaction commits.
 
+    SUBJECT and BODY are written in the recipient's language when they are translatable
+    messages (gettext_lazy), with PARAMS filled in there.
     With a dedupe_key, a second call for the same recipient and key does nothing
     and returns None (scheduled reminders rely on this).
     """
+    subject = in_language(recipient, subject, params)
+    body = in_language(recipient, body, params)
     try:
         with transaction.atomic():
             if dedupe_key is not None:
@@ -54,12 +71,15 @@ def notification_email(*, notification_id: int) -> None:
         return
     link = settings.SITE_URL.rstrip("/") + note.url if note.url else settings.SITE_URL
     ctx = {"note": note, "link": link}
-    message = EmailMultiAlternatives(
-        subject=f"[diversion] {note.subject}",
-        body=render_to_string("notifications/email.txt", ctx),
-        to=[note.recipient.email],
-    )
-    message.attach_alternative(render_to_string("notifications/email.html", ctx), "text/html")
+    # The email's own words in the recipient's language, as the message itself.
+    with translation.override(note.recipient.language or settings.LANGUAGE_CODE):
+        message = EmailMultiAlternatives(
+            subject=f"[diversion] {note.subject}",
+            body=render_to_string("notifications/email.txt", ctx),
+            to=[note.recipient.email],
+        )
+        message.attach_alternative(render_to_string("notifications/email.html", ctx),
+                                   "text/html")
     try:
         message.send()
     except OSError as exc:

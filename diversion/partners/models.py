@@ -4,6 +4,7 @@ DA agrees to or refuses."""
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from diversion.lib.models import Timestamped
 
@@ -31,9 +32,9 @@ class Meeting(Timestamped):
 
 
 class OpsDecisionKind(models.TextChoices):
-    DENY = "deny", "Deny"
-    RECOMMEND_READMISSION = "recommend_readmission", "Recommend readmission"
-    NOTE = "note", "Note"
+    DENY = "deny", _("Deny")
+    RECOMMEND_READMISSION = "recommend_readmission", _("Recommend readmission")
+    NOTE = "note", _("Note")
 
 
 class OpsDecision(Timestamped):
@@ -73,9 +74,9 @@ class OpsDecision(Timestamped):
 
 
 class ReadmissionStatus(models.TextChoices):
-    AWAITING_DA = "awaiting_da", "Awaiting the DA"
-    AGREED = "agreed", "DA agrees"
-    REFUSED = "refused", "DA refuses"
+    AWAITING_DA = "awaiting_da", _("Awaiting the DA")
+    AGREED = "agreed", _("DA agrees")
+    REFUSED = "refused", _("DA refuses")
 
 
 class Readmission(Timestamped):

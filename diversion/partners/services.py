@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diversion import policy
 from diversion.accounts.models import Role, User
@@ -49,9 +50,9 @@ def _notify_prosecutors(readmission: Readmission) -> None:
     for da in User.objects.filter(site_id=readmission.site_id, role=Role.PROSECUTOR,
                                   is_active=True):
         notify(recipient=da, kind="readmission.requested",
-               subject=f"Readmission request #{readmission.pk} awaits your answer",
-               body="The Operations Team recommends readmitting a former participant. "
-                    "Record whether you agree.",
+               subject=_("Readmission request #%(n)s awaits your answer"),
+               body=_("The Operations Team recommends readmitting a former participant. "
+                      "Record whether you agree."), params={"n": readmission.pk},
                url=reverse("partners:readmission", args=[readmission.pk]),
                dedupe_key=f"readmission:{readmission.pk}:requested")
 
@@ -155,8 +156,9 @@ def readmission_da_decide(*, readmission: Readmission, agrees: bool, actor, reas
                  data={"status": locked.status,
                        "decision": locked.screening_decision_id})
     notify(recipient=locked.recommendation.decided_by, kind="readmission.answered",
-           subject=f"The DA answered readmission request #{locked.pk}",
-           body=f"Answer: {locked.get_status_display()}.",
+           subject=_("The DA answered readmission request #%(n)s"),
+           body=_("Answer: %(answer)s."),
+           params={"n": locked.pk, "answer": ReadmissionStatus(locked.status).label},
            url=reverse("partners:readmission", args=[locked.pk]),
            dedupe_key=f"readmission:{locked.pk}:answered")
     return locked

@@ -16,8 +16,10 @@ from diversion import policy
 from diversion.accounts.models import Role
 from diversion.cases.models import Case
 from diversion.cases.selectors import cases_visible_to
+from diversion.lib import labels
 from diversion.lib.net import client_ip
 from diversion.policy.partners import person_names_for
+from diversion.referrals.explanations import explain
 from diversion.referrals.forms import COMMON_SUBSTANCES, NEW_PERSON, SUBSTANCE_ROWS, ReferralForm
 from diversion.referrals.models import Decision, Referral
 from diversion.referrals.selectors import get_referral_for_user, referrals_visible_to
@@ -25,22 +27,6 @@ from diversion.referrals.services import referral_record_choice, referral_submit
 
 PAGE_SIZE = 50
 
-CRITERION_LABELS = {
-    "area": gettext_lazy("Place"),
-    "offense": gettext_lazy("Offense"),
-    "high_risk": gettext_lazy("High risk of a drug arrest"),
-    "quantity": gettext_lazy("Quantity"),
-    "warrant": gettext_lazy("Warrant"),
-    "no_contact_order": gettext_lazy("No-contact order"),
-    "prior_participation": gettext_lazy("Prior participation"),
-    "specialty_court": gettext_lazy("Specialty court"),
-    "supervision": gettext_lazy("Supervision"),
-    "ops_team_denial": gettext_lazy("Operations Team denial"),
-    "exceptional_circumstances": gettext_lazy("Exceptional circumstances"),
-    "personal_use_quantity": gettext_lazy("Personal-use amount"),
-    "other_offenses": gettext_lazy("Other crimes at the stop"),
-    "recent_failed_deflection": gettext_lazy("Failed deflection in the last 30 days"),
-}
 RESULT_TEXT = {
     "met": gettext_lazy("Met"),
     "not_met": gettext_lazy("Not met"),
@@ -65,12 +51,11 @@ def criteria_rows(decision: Decision) -> list[dict]:
         result = c.get("result", "unknown")
         rows.append({
             "id": c.get("id"),
-            "label": CRITERION_LABELS.get(c.get("id")) or str(c.get("id")).replace("_", " ")
-            .capitalize(),
+            "label": labels.label("criterion", c.get("id")),
             "result": result,
             "result_text": RESULT_TEXT.get(result, result),
             "mark": RESULT_MARK.get(result, ""),
-            "explanation": c.get("explanation", ""),
+            "explanation": explain(c.get("explanation", "")),
         })
     return rows
 
@@ -117,11 +102,10 @@ def referral_list(request):
         .order_by("-occurred_at", "-id")
     )
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    labels = dict(Decision.Verdict.choices)
     rows = list(page.object_list)
     names = person_names_for(request.user, {r.person for r in rows}, what="referral list")
     for row in rows:
-        row.verdict_label = labels.get(row.verdict, "")
+        row.verdict_label = labels.label("verdict", row.verdict) if row.verdict else ""
         row.person_name = names[row.person_id]
     return render(request, "referrals/list.html", {
         "page": page, "rows": rows,

@@ -8,9 +8,10 @@ import math
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
-W, H = 640, 260
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 16, 36
+W, H = 640, 280
+PAD_L, PAD_R, PAD_T, PAD_B = 64, 16, 16, 52
 COLOURS = ["#1b6ca8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e", "#4b5563"]
 
 
@@ -22,8 +23,15 @@ def _frame(title: str, desc: str, body: list[str]) -> str:
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>" + "".join(body) + "</svg>")
 
 
-def _axes(y_ticks: list[tuple[float, str]], x_labels: list[tuple[float, str]]) -> list[str]:
-    out = [f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" '
+def _axes(y_ticks: list[tuple[float, str]], x_labels: list[tuple[float, str]], *,
+          x_title: str = "", y_title: str = "") -> list[str]:
+    """Both axes, their ticks, and their titles (what is measured, in what unit)."""
+    mid_y = (PAD_T + H - PAD_B) / 2
+    out = [f'<text x="{(PAD_L + W - PAD_R) / 2:.1f}" y="{H - 6}" font-size="12" '
+           f'text-anchor="middle" class="axis-title">{escape(x_title)}</text>',
+           f'<text x="14" y="{mid_y:.1f}" font-size="12" text-anchor="middle" '
+           f'class="axis-title" transform="rotate(-90 14 {mid_y:.1f})">{escape(y_title)}</text>',
+           f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" '
            'stroke="#555"/>',
            f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{H - PAD_B}" stroke="#555"/>']
     for y, label in y_ticks:
@@ -38,15 +46,16 @@ def _axes(y_ticks: list[tuple[float, str]], x_labels: list[tuple[float, str]]) -
 
 
 def line_chart(title: str, series: dict[str, list[tuple[str, float]]], *,
-               y_max: float | None = None, step: bool = False, percent: bool = False) -> str:
+               y_max: float | None = None, step: bool = False, percent: bool = False,
+               x_title: str = "", y_title: str = "") -> str:
     """Lines over shared x labels (months); ``step`` draws survival curves."""
     labels: list[str] = []
     for points in series.values():
-        for x, _ in points:
+        for x, _v in points:
             if x not in labels:
                 labels.append(x)
     if not labels:
-        return _frame(title, "No data yet.", [])
+        return _frame(title, _("No data yet."), [])
     top = y_max or max((v for pts in series.values() for _, v in pts), default=1) or 1
     pos = {x: PAD_L + (W - PAD_L - PAD_R) * (i / max(len(labels) - 1, 1))
            for i, x in enumerate(labels)}
@@ -57,7 +66,8 @@ def line_chart(title: str, series: dict[str, list[tuple[str, float]]], *,
     ticks = [(y_of(top * k / 4), f"{top * k / 4:.0%}" if percent else f"{top * k / 4:.0f}")
              for k in range(5)]
     every = max(1, math.ceil(len(labels) / 8))
-    body = _axes(ticks, [(pos[x], x) for i, x in enumerate(labels) if i % every == 0])
+    body = _axes(ticks, [(pos[x], x) for i, x in enumerate(labels) if i % every == 0],
+                 x_title=x_title, y_title=y_title)
     desc = []
     for n, (name, points) in enumerate(series.items()):
         colour = COLOURS[n % len(COLOURS)]
@@ -78,7 +88,7 @@ def rri_chart(title: str, rows: list[tuple[str, float | None, list | None]]) -> 
     """Dots with 95% whiskers on a log scale around parity (1.0)."""
     shown = [(label, r, ci) for label, r, ci in rows if r]
     if not shown:
-        return _frame(title, "No RRI can be shown (counts too small or suppressed).", [])
+        return _frame(title, _("No RRI can be shown (counts too small or suppressed)."), [])
     lo = min([r for _, r, _ in shown] + [c[0] for _, _, c in shown if c] + [0.5])
     hi = max([r for _, r, _ in shown] + [c[1] for _, _, c in shown if c] + [2.0])
     llo, lhi = math.log(lo), math.log(hi)
@@ -88,10 +98,15 @@ def rri_chart(title: str, rows: list[tuple[str, float | None, list | None]]) -> 
         return left + (right - left) * (math.log(v) - llo) / (lhi - llo)
 
     height = PAD_T + 22 * len(shown) + PAD_B
+    parity = _("1.0 = parity")
+    axis = _("Relative Rate Index (log scale): the dot, and its interval (95%)")
     body = [f'<line x1="{x_of(1):.1f}" y1="{PAD_T}" x2="{x_of(1):.1f}" y2="{height - PAD_B}" '
             'stroke="#555" stroke-dasharray="4 3"/>',
             f'<text x="{x_of(1):.1f}" y="{height - PAD_B + 16}" font-size="11" '
-            'text-anchor="middle">1.0 = parity</text>']
+            f'text-anchor="middle">{escape(parity)}</text>',
+            f'<text x="{(left + right) / 2:.1f}" y="{height - 6}" font-size="12" '
+            f'text-anchor="middle" class="axis-title">'
+            f'{escape(axis)}</text>']
     for tick in (0.25, 0.5, 2, 4):
         if lo <= tick <= hi:
             body.append(f'<text x="{x_of(tick):.1f}" y="{height - PAD_B + 16}" font-size="11" '

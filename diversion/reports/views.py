@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from diversion import policy
+from diversion.lib import display, labels
 from diversion.reports import charts, exports, extracts, publish, selectors, snapshots
 from diversion.reports.deployment import check_deployment_admin, deployment_figures
 from diversion.reports.models import ExportFile, ReportSnapshot
@@ -30,11 +31,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class EvaluationForm(forms.Form):
     comparison = forms.ChoiceField(label=_("Comparison group"), initial="outside_area",
-                                   choices=[(c, c.replace("_", " ")) for c in COMPARISONS])
+                                   choices=[(c, labels.CHOICE_SETS["comparison"][c])
+                                            for c in COMPARISONS])
     window = forms.TypedChoiceField(label=_("Window (months)"), coerce=int, initial=6,
                                     choices=[(w, w) for w in WINDOWS])
     outcome = forms.ChoiceField(label=_("Outcome"), initial="any_arrest",
-                                choices=[(o, o.replace("_", " ")) for o in OUTCOMES])
+                                choices=[(o, labels.CHOICE_SETS["outcome"][o])
+                                         for o in OUTCOMES])
 
 
 def _evaluation_params(request) -> tuple[EvaluationForm, dict]:
@@ -47,10 +50,53 @@ def _evaluation_params(request) -> tuple[EvaluationForm, dict]:
     return form, {}
 
 
-def _as_table(title, rows: list[dict]) -> dict:
+def _as_table(title, rows: list[dict], name: str = "") -> dict:
+    """A report table as people read it: headings and codes as labels (diversion.lib.labels),
+    Yes/No for booleans, and the note on what the table means (NOTES)."""
     columns = list(rows[0]) if rows else []
-    return {"title": title, "columns": columns,
-            "rows": [["" if r.get(c) is None else r.get(c) for c in columns] for r in rows]}
+    sets = {c: labels.TABLE_KEYS.get(name) if c == "key" else labels.COLUMN_VALUES.get(c)
+            for c in columns}
+    return {"title": title, "name": name, "note": NOTES.get(name),
+            "columns": [labels.label("column", c) for c in columns],
+            "rows": [[labels.value(r.get(c), sets[c]) for c in columns] for r in rows]}
+
+
+# What each table means, for a program manager (from docs/evaluation.md).
+NOTES = {
+    "equity_chain": _("Each row is one group at one step of the chain from arrest to a "
+                      "declined prosecution. The rate is the group's count over its count at "
+                      "the step before; the RRI divides that rate by the White (not Hispanic) "
+                      "rate: above 1 means more often than White people, below 1 less often."),
+    "referrals_by_pathway": _("Referrals counted per officer's referral: a person referred "
+                              "twice counts twice."),
+    "referrals_by_area": _("Referrals by the program area where the arrest or street contact "
+                           "happened."),
+    "referrals_by_month": _("Referrals by the local month of the arrest or street contact."),
+    "referrals_by_agency": _("Referrals by the officer's agency."),
+    "referrals_by_source": _("Imported history against referrals recorded in this program."),
+    "decisions": _("Each referral's latest decision: a decision made again later replaces "
+                   "the first."),
+    "criterion_failures": _("For live referrals: how often each rule was checked, not met, "
+                            "or could not be decided. A high count is a question for the "
+                            "Policy Coordinating Group, not a verdict on officers."),
+    "summary": _("Acceptance is per referral (accepted over eligible). Hours to first contact "
+                 "run from the arrest or street contact to the first recorded contact. "
+                 "Assessed within 30 days: before the end of the 30th local day, as the "
+                 "prosecution hold counts it."),
+    "caseloads": _("Open cases per case manager now (the toolkit: 12 to 15, never more than "
+                   "25). Internal: not suppressed."),
+    "service_referrals": _("Per category of the service directory: referred, and how many "
+                           "reached the service."),
+    "odds_ratios": _("The odds of the outcome for participants over the odds for the "
+                     "comparison group, with its interval (95%). Below 1 means lower odds for "
+                     "participants. The weighted rows balance the groups' characteristics."),
+    "balance": _("How alike the two groups are on each characteristic, as a standardised "
+                 "mean difference (SMD): under 0.1 after weighting is usually taken as "
+                 "balanced."),
+    "kaplan_meier": _("The share of each group not re-arrested, month by month after entry."),
+    "harm_by_month": _("Each participant's months against their own first recorded month: "
+                       "shares housed, sheltered and employed, per month since entry."),
+}
 
 
 def _keeping_query(request, name: str) -> str:
@@ -92,10 +138,10 @@ def data_statement(data: dict | None, suppress_max: int) -> dict | None:
     hidden = _("1 to %(n)s (hidden)") % {"n": suppress_max}
     period = data.get("period") or [None, None]
     return {
-        "site": data.get("site"), "period": [p[:10] if p else "–" for p in period],
-        "rows": [(k.replace("_", " "), hidden if v is None else v)
+        "site": data.get("site"), "period": [display.day(p) if p else "–" for p in period],
+        "rows": [(labels.words(k).lower(), hidden if v is None else v)
                  for k, v in data.get("rows", {}).items()],
-        "left_out": [(e["figure"].replace("_", " "), hidden if e["count"] is None
+        "left_out": [(labels.words(e["figure"]), hidden if e["count"] is None
                       else e["count"], LEFT_OUT.get(e["reason"], e["reason"]))
                      for e in data.get("left_out", [])],
     }
@@ -110,7 +156,8 @@ def _base_context(data: dict, user) -> dict:
     equity = data["equity"]
     context["equity"] = equity
     context["equity_table"] = _as_table(_("Decision chain"),
-                                        data["equity_tables"].get("equity_chain", []))
+                                        data["equity_tables"].get("equity_chain", []),
+                                        "equity_chain")
     if "chain" in equity:
         rri_rows = []
         for p in equity["chain"]:
@@ -118,21 +165,24 @@ def _base_context(data: dict, user) -> dict:
                 continue
             for g, v in p["groups"].items():
                 if g not in ("white", "unknown") and v["rri"]:
-                    rri_rows.append((f"{p['point']} · {g}", v["rri"], v["rri_ci95"]))
+                    rri_rows.append((f"{labels.label('point', p['point'])} · "
+                                     f"{labels.label('group', g)}", v["rri"], v["rri_ci95"]))
         context["rri_chart"] = charts.rri_chart(_("Relative Rate Index against White, "
                                                   "not Hispanic"), rri_rows)
     operations = data["operations"]
     context["operations"] = operations
-    context["operations_tables"] = [_as_table(name.replace("_", " "), rows)
+    context["operations_tables"] = [_as_table(labels.label("report_table", name), rows, name)
                                     for name, rows in data["operations_tables"].items()
                                     if name != "data"]
     context["sees_internal"] = publish.may_see_internal(user)
     months = operations.get("referrals", {}).get("by_month", [])
     context["trend_chart"] = charts.line_chart(
         _("Referrals by month"), {str(_("referrals")): [(m["key"], m["count"]) for m in months
-                               if m["count"] is not None]})
+                               if m["count"] is not None]},
+        x_title=_("Month of the arrest or street contact"), y_title=_("Referrals (count)"))
     harm_rows = data["harm_tables"]["harm_by_month"]
-    context["harm_table"] = _as_table(_("Month by month against baseline"), harm_rows)
+    context["harm_table"] = _as_table(_("Month by month against baseline"), harm_rows,
+                                      "harm_by_month")
     context["harm"] = data["harm"]
     limit = (operations.get("suppression") or {}).get("suppress_max", equity.get("suppress_max"))
     context["data_statements"] = {
@@ -145,7 +195,8 @@ def _base_context(data: dict, user) -> dict:
                                             if r["housed"] is not None],
              str(_("sheltered")): [(str(r["month"]), r["sheltered"]) for r in harm_rows
                                    if r["sheltered"] is not None]},
-            y_max=1, percent=True)
+            y_max=1, percent=True, x_title=_("Months since the participant's first month"),
+            y_title=_("Share of participants (%)"))
     return context
 
 
@@ -155,7 +206,7 @@ def _recidivism_context(data: dict) -> dict:
     recid = data["recidivism"]
     limit = (recid.get("suppression") or {}).get("suppress_max", 0)
     context = {"recidivism": recid,
-               "recidivism_tables": [_as_table(name.replace("_", " "), rows)
+               "recidivism_tables": [_as_table(labels.label("report_table", name), rows, name)
                                      for name, rows in data["recidivism_tables"].items()
                                      if name != "data"],
                "recidivism_data": data_statement(recid.get("data"), limit)}
@@ -163,8 +214,10 @@ def _recidivism_context(data: dict) -> dict:
     if km:
         context["km_chart"] = charts.line_chart(
             _("Share not re-arrested, months after entry"),
-            {str(_(arm)): list(zip(map(str, c["months"]), c["survival"], strict=True))
-             for arm, c in km.items()}, y_max=1, step=True, percent=True)
+            {labels.label("group", arm): list(zip(map(str, c["months"]), c["survival"],
+                                                  strict=True))
+             for arm, c in km.items()}, y_max=1, step=True, percent=True,
+            x_title=_("Months after entry"), y_title=_("Not re-arrested (%)"))
     return context
 
 

@@ -6,6 +6,7 @@ HSDS and imported again lands on the same rows instead of duplicating them.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from diversion.lib.models import Timestamped
 
@@ -104,10 +105,10 @@ class TaxonomyTerm(HsdsWhole):
 
 
 class ServiceStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
-    DEFUNCT = "defunct", "Defunct"
-    TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    DEFUNCT = "defunct", _("Defunct")
+    TEMPORARILY_CLOSED = "temporarily closed", _("Temporarily closed")
 
 
 class Service(HsdsWhole):
@@ -149,9 +150,9 @@ class ServiceAttribute(HsdsRecord):
 
 
 class LocationType(models.TextChoices):
-    PHYSICAL = "physical", "Physical"
-    POSTAL = "postal", "Postal"
-    VIRTUAL = "virtual", "Virtual"
+    PHYSICAL = "physical", _("Physical")
+    POSTAL = "postal", _("Postal")
+    VIRTUAL = "virtual", _("Virtual")
 
 
 class Location(HsdsWhole):
@@ -249,10 +250,10 @@ class Phone(HsdsRecord):
 
 
 class ServiceReferralStatus(models.TextChoices):
-    REFERRED = "referred", "Referred"
-    CONNECTED = "connected", "Connected (the person got there)"
-    COMPLETED = "completed", "Completed"
-    CLOSED = "closed", "Closed without completion"
+    REFERRED = "referred", _("Referred")
+    CONNECTED = "connected", _("Connected (the person got there)")
+    COMPLETED = "completed", _("Completed")
+    CLOSED = "closed", _("Closed without completion")
 
 
 OPEN_REFERRAL_STATUSES = [ServiceReferralStatus.REFERRED, ServiceReferralStatus.CONNECTED]

@@ -22,8 +22,17 @@ def test_it_shows_the_reports_with_their_charts(new_page, personas, site, tmp_pa
     sign_in(page, personas["evaluator"])
     page.goto(reverse("reports:index"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
-    for name in ("Racial equity", "Recidivism", "Operations", "Harm and stability"):
+    goals = ("Goal: fewer people of color prosecuted for possession", "Goal: less recidivism",
+             "Goal: less harm (housing and stability)", "How the program runs")
+    contents = page.get_by_role("navigation", name="Contents")
+    for name in goals:
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+        expect(contents.get_by_role("link", name=name)).to_be_visible()
+    # Every chart says what its axes measure; no table heading is a code.
+    for chart in page.locator("svg.chart").all():
+        assert chart.locator("text.axis-title").count() >= 1
+    headings = page.locator("table th").all_inner_texts()
+    assert headings and not [h for h in headings if "_" in h], headings
     equity_chart = page.locator("section[aria-labelledby=h-equity] svg.chart")
     expect(equity_chart).to_be_visible()
     expect(page.locator("section[aria-labelledby=h-equity] table")).to_be_visible()

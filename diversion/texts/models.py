@@ -14,8 +14,8 @@ from diversion.lib.models import Timestamped
 
 
 class Language(models.TextChoices):
-    ENGLISH = "en", "English"
-    SPANISH = "es", "Spanish"
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
 
 
 class TextConsent(Timestamped):
@@ -60,19 +60,19 @@ class TextConsent(Timestamped):
 
 
 class Direction(models.TextChoices):
-    OUT = "out", "Sent"
-    IN = "in", "Received"
+    OUT = "out", _("Sent")
+    IN = "in", _("Received")
 
 
 class MessageKind(models.TextChoices):
-    DEADLINE = "deadline", "Deadline reminder"
-    APPOINTMENT = "appointment", "Appointment reminder"
-    ONE_OFF = "one_off", "Text from the case manager"
-    CONFIRM_STOP = "confirm_stop", "Confirmation of STOP"
-    CONFIRM_START = "confirm_start", "Confirmation of START"
-    HELP = "help", "Answer to HELP"
-    REPLY = "reply", "Reply from the phone"
-    KEYWORD = "keyword", "Keyword from the phone (STOP, START, HELP)"
+    DEADLINE = "deadline", _("Deadline reminder")
+    APPOINTMENT = "appointment", _("Appointment reminder")
+    ONE_OFF = "one_off", _("Text from the case manager")
+    CONFIRM_STOP = "confirm_stop", _("Confirmation of STOP")
+    CONFIRM_START = "confirm_start", _("Confirmation of START")
+    HELP = "help", _("Answer to HELP")
+    REPLY = "reply", _("Reply from the phone")
+    KEYWORD = "keyword", _("Keyword from the phone (STOP, START, HELP)")
 
 
 # Answers to the phone's own keyword: sent at once, even in quiet hours (the person just wrote).
@@ -80,13 +80,13 @@ ANSWER_KINDS = [MessageKind.CONFIRM_STOP, MessageKind.CONFIRM_START, MessageKind
 
 
 class MessageStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent (accepted by the carrier)"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent (accepted by the carrier)")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Not sent")  # why: TextMessage.why_not_sent
-    RECEIVED = "received", "Received"
+    RECEIVED = "received", _("Received")
 
 
 class NotSent:
@@ -183,8 +183,8 @@ class TextMessage(models.Model):
 
 
 class AppointmentKind(models.TextChoices):
-    CASE_MANAGER = "case_manager", "With the case manager"
-    SERVICE = "service", "At a service (a service referral)"
+    CASE_MANAGER = "case_manager", _("With the case manager")
+    SERVICE = "service", _("At a service (a service referral)")
 
 
 class Appointment(Timestamped):

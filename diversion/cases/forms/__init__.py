@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from diversion.cases.models import ContactKind, Employment, ExitReason, GoalStatus, Housing
@@ -170,10 +171,13 @@ def assessment_fields(definition, answers: dict) -> list[dict]:
     rows = []
     for domain in definition.domains:
         saved = answers.get(domain.id, {})
+        # The form files are written in English; their Spanish is in the catalogue
+        # (diversion/cases/forms/strings.py lists every label for makemessages).
         rows.append({
-            "id": domain.id, "label": domain.label,
+            "id": domain.id, "label": gettext(domain.label),
             "own_words": saved.get("own_words", ""),
-            "questions": [{"id": q.id, "label": q.label, "type": q.type, "choices": q.choices,
+            "questions": [{"id": q.id, "label": gettext(q.label), "type": q.type,
+                           "choices": q.choices,
                            "name": f"{domain.id}__{q.id}", "value": saved.get(q.id, "")}
                           for q in domain.questions],
         })

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 FORMS_DIR = Path(__file__).resolve().parent
 OWN_WORDS = "own_words"
@@ -138,7 +139,8 @@ def _parse(path: Path) -> FormDefinition:
                                       choices=tuple(q.get("choices", ()))))
         domains.append(Domain(id=d["id"], label=d["label"], questions=tuple(questions)))
     return FormDefinition(id=doc["id"], version=int(doc["version"]), kind=doc["kind"],
-                          title=doc["title"], domains=tuple(domains),
+                          # Shown in the reader's language (the catalogue has the titles).
+                          title=gettext_lazy(doc["title"]), domains=tuple(domains),
                           sites=tuple(doc.get("sites", ())))
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from diversion.audit.services import audit_record
 from diversion.cases.forms.definitions import form_current, form_get
@@ -107,8 +108,9 @@ def _psychosocial_completed(*, case: Case, assessment: Assessment, actor) -> Non
     elif hold.status == HoldStatus.REFERRED:
         for da in _prosecutors(case.site_id):
             notify(recipient=da, kind="hold.late_assessment",
-                   subject=f"Hold #{hold.pk}: the assessment was completed after the deadline",
-                   body="The case was referred for prosecution when the deadline passed. The "
-                        "psychosocial assessment has since been completed. The hold changes "
-                        "only if you record a decision.",
+                   subject=_("Hold #%(hold)s: the assessment was completed after the "
+                             "deadline"),
+                   body=_("The case was referred for prosecution when the deadline passed. "
+                          "The psychosocial assessment has since been completed. The hold "
+                          "changes only if you record a decision."), params={"hold": hold.pk},
                    url=reverse("cases:holds"), dedupe_key=f"hold-late-assessment:{hold.pk}")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diversion.accounts.models import Role, User
 from diversion.audit.services import audit_record
@@ -37,9 +38,9 @@ def _assign(case: Case, to: User, *, actor, reason: str, override_reason: str, a
     case.save(update_fields=["case_manager", "version", "updated_at"])
     audit_record(actor=actor, action="case.reassign", obj=case, site=case.site_id,
                  data={"from": old, "to": to.pk, "over_cap": bool(override_reason)})
-    notify(recipient=to, kind="case.assigned", subject=f"Case #{case.pk} is now yours",
-           body="A supervisor assigned this case to you. Read the history before you meet "
-                "the participant.", url=_case_url(case.pk))
+    notify(recipient=to, kind="case.assigned", subject=_("Case #%(case)s is now yours"),
+           body=_("A supervisor assigned this case to you. Read the history before you meet "
+                  "the participant."), params={"case": case.pk}, url=_case_url(case.pk))
 
 
 def _check_target(to: User, site_id: int, adding: int, override_reason: str) -> None:

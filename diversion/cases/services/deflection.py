@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diversion import eligibility
 from diversion.accounts.models import Role
@@ -43,12 +44,14 @@ def _deflection_resolve(*, deflection: Deflection, case: Case, to: str, by: str,
     deflection.save()
     audit_record(actor=actor, action="deflection.resolve", obj=deflection, site=case.site_id,
                  data={"case": case.pk, "status": to, "by": by, "on": on.isoformat()})
-    text = ("completed: screening, service referral and first service, all in time"
-            if to == DeflectionStatus.COMPLETED else
-            "failed: the window ended without all three steps")
+    completed = to == DeflectionStatus.COMPLETED
     notify(recipient=case.case_manager, kind="deflection.resolved",
-           subject=f"Case #{case.pk}: deflection {to}",
-           body=f"The deflection {text}.", url=_case_url(case.pk),
+           subject=(_("Case #%(case)s: deflection completed") if completed else
+                    _("Case #%(case)s: deflection failed")),
+           body=(_("The deflection completed: screening, service referral and first service, "
+                   "all in time.") if completed else
+                 _("The deflection failed: the window ended without all three steps.")),
+           params={"case": case.pk}, url=_case_url(case.pk),
            dedupe_key=f"deflection-resolved:{deflection.pk}")
 
 

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from diversion import policy
 from diversion.audit.services import audit_record
@@ -17,6 +19,7 @@ from diversion.cases.models import (
     ProsecutionHold,
 )
 from diversion.cases.services.common import _case_url, _lock_case, _prosecutors, _supervisors
+from diversion.lib.display import deadline as deadline_words
 from diversion.notifications.models import Notification
 from diversion.notifications.services import notify
 from diversion.policy import holds as hold_rules
@@ -33,17 +36,20 @@ def _hold_resolve(*, hold: ProsecutionHold, case: Case, to: str, by: str, actor)
     hold.save()
     audit_record(actor=actor, action="hold.resolve", obj=hold, site=case.site_id,
                  data={"case": case.pk, "status": to, "by": by})
-    outcome = ("prosecution declined: the assessment was completed in time"
+    outcome = (_("prosecution declined: the assessment was completed in time")
                if to == HoldStatus.DECLINED else
-               "referred for prosecution: the assessment was not completed in time")
+               _("referred for prosecution: the assessment was not completed in time"))
+    params = {"hold": hold.pk, "case": case.pk, "outcome": outcome,
+              "status": HoldStatus(to).label}
     for da in _prosecutors(case.site_id):
-        notify(recipient=da, kind="hold.resolved", subject=f"Hold #{hold.pk}: {outcome}",
-               body="A prosecution hold has ended. Open the holds list for the arrest date, "
-                    "due date and outcome.",
+        notify(recipient=da, kind="hold.resolved", subject=_("Hold #%(hold)s: %(outcome)s"),
+               body=_("A prosecution hold has ended. Open the holds list for the arrest date, "
+                      "due date and outcome."), params=params,
                url=reverse("cases:holds"), dedupe_key=f"hold-resolved:{hold.pk}")
     notify(recipient=case.case_manager, kind="hold.resolved",
-           subject=f"Case #{case.pk}: hold ended, {to}", body=f"The prosecution hold ended: "
-           f"{outcome}.", url=_case_url(case.pk), dedupe_key=f"hold-resolved:{hold.pk}")
+           subject=_("Case #%(case)s: hold ended, %(status)s"),
+           body=_("The prosecution hold ended: %(outcome)s."), params=params,
+           url=_case_url(case.pk), dedupe_key=f"hold-resolved:{hold.pk}")
 
 
 def hold_resolve_due(*, hold_id: int, now: datetime) -> str | None:
@@ -113,17 +119,19 @@ def _hold_reminders_batch(holds, keys, done, sups_by_site) -> int:
         case = hold.case
         if case.site_id not in sups_by_site:
             sups_by_site[case.site_id] = list(_supervisors(case.site_id))
-        local_due = hold.due_at.astimezone(case.site.tz)
+        due = hold.due_at.astimezone(case.site.tz)
         for user in [case.case_manager, *sups_by_site[case.site_id]]:
             if (user.pk, key) in done:
                 continue
             note = notify(
                 recipient=user, kind="hold.reminder",
-                subject=f"Case #{case.pk}: psychosocial assessment due in {days} "
-                        f"day{'s' if days > 1 else ''}",
-                body=f"The prosecution hold ends at {local_due:%Y-%m-%d %H:%M %Z}. If the "
-                     f"assessment is not completed by then, the case is referred for "
-                     f"prosecution.",
+                subject=ngettext_lazy(
+                    "Case #%(case)s: psychosocial assessment due in %(days)s day",
+                    "Case #%(case)s: psychosocial assessment due in %(days)s days", days),
+                body=_("Complete the psychosocial assessment %(deadline)s: the prosecution "
+                       "hold ends then, and the case is referred for prosecution."),
+                params={"case": case.pk, "days": days,
+                        "deadline": lambda due=due: deadline_words(due)},
                 url=_case_url(case.pk), dedupe_key=key,
             )
             sent += note is not None
@@ -160,7 +168,8 @@ def hold_da_decide(*, hold: ProsecutionHold, actor, to_status: str, reason: str)
     audit_record(actor=actor, action="hold.decide", obj=hold, site=case.site_id,
                  data={"case": case.pk, "from": old, "to": to_status, "decision": decision.pk})
     notify(recipient=case.case_manager, kind="hold.decided",
-           subject=f"Case #{case.pk}: the prosecutor recorded a decision ({to_status})",
-           body="The prosecutor recorded a decision on the prosecution hold.",
+           subject=_("Case #%(case)s: the prosecutor recorded a decision (%(status)s)"),
+           body=_("The prosecutor recorded a decision on the prosecution hold."),
+           params={"case": case.pk, "status": HoldStatus(to_status).label},
            url=_case_url(case.pk))
     return decision

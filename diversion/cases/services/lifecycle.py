@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diversion import eligibility
 from diversion.audit.services import audit_record
@@ -74,22 +75,26 @@ def case_open(*, referral, actor, at, rule_set) -> Case:
                        "over_cap": over_cap})
     notify(
         recipient=case_manager, kind="case.new",
-        subject=f"New referral: case #{case.pk} needs first contact now",
-        body=("A person accepted the program and you are on call. Meet them as soon as you can "
-              "and address urgent needs." + (
-                  f" The psychosocial assessment is due within {window} days of the arrest."
-                  if consequence == "prosecution_hold" else
-                  f" Deflection: a screening, a service referral and the first service "
-                  f"attended, all within {window} days of the stop."
-                  if consequence == "deflection" else "")),
+        subject=_("New referral: case #%(case)s needs first contact now"),
+        body=(_("A person accepted the program and you are on call. Meet them as soon as you "
+                "can and address urgent needs. The psychosocial assessment is due within "
+                "%(days)s days of the arrest.")
+              if consequence == "prosecution_hold" else
+              _("A person accepted the program and you are on call. Meet them as soon as you "
+                "can and address urgent needs. Deflection: a screening, a service referral and "
+                "the first service attended, all within %(days)s days of the stop.")
+              if consequence == "deflection" else
+              _("A person accepted the program and you are on call. Meet them as soon as you "
+                "can and address urgent needs.")),
+        params={"case": case.pk, "days": window},
         url=_case_url(case.pk),
     )
     if over_cap:
         for sup in _supervisors(site.pk):
             notify(recipient=sup, kind="caseload.over_cap",
-                   subject=f"Case #{case.pk} went to a case manager at the caseload maximum",
-                   body="Every case manager on call was at the caseload maximum. Reassign the "
-                        "case or confirm the assignment.",
+                   subject=_("Case #%(case)s went to a case manager at the caseload maximum"),
+                   body=_("Every case manager on call was at the caseload maximum. Reassign "
+                          "the case or confirm the assignment."), params={"case": case.pk},
                    url=reverse("cases:caseloads"))
     return case
 
@@ -141,9 +146,10 @@ def cases_mark_inactive(*, now: datetime) -> int:
             _set_status(case, CaseStatus.INACTIVE, actor=None,
                         data={"days_without_contact": settings.DIVERSION_INACTIVE_AFTER_DAYS})
             notify(recipient=case.case_manager, kind="case.inactive",
-                   subject=f"Case #{case.pk} is now inactive (no contact for "
-                           f"{settings.DIVERSION_INACTIVE_AFTER_DAYS} days)",
-                   body="Nothing else changes: the next contact makes the case active again.",
+                   subject=_("Case #%(case)s is now inactive (no contact for %(days)s days)"),
+                   body=_("Nothing else changes: the next contact makes the case active "
+                          "again."),
+                   params={"case": case.pk, "days": settings.DIVERSION_INACTIVE_AFTER_DAYS},
                    url=_case_url(case.pk))
             changed += 1
     return changed

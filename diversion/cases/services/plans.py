@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diversion.audit.services import audit_record
 from diversion.cases.models import (
@@ -116,8 +117,9 @@ def plan_reviews_remind(*, now: datetime) -> int:
         if due > today:
             continue
         note = notify(recipient=case.case_manager, kind="plan.review_due",
-                      subject=f"Case #{case.pk}: the plan review is due",
-                      body="Review the plan's goals and steps with the participant.",
+                      subject=_("Case #%(case)s: the plan review is due"),
+                      body=_("Review the plan's goals and steps with the participant."),
+                      params={"case": case.pk},
                       url=_case_url(case.pk), dedupe_key=f"plan-review:{case.pk}:{due}")
         sent += note is not None
     return sent

@@ -23,6 +23,7 @@
     if (clear) {
       field(form, "lat").value = "";
       field(form, "lon").value = "";
+      if (field(form, "location_accuracy")) field(form, "location_accuracy").value = "";
       status(form, "None");
       return;
     }
@@ -38,7 +39,10 @@
         var lon = pos.coords.longitude.toFixed(6);
         field(form, "lat").value = lat;
         field(form, "lon").value = lon;
-        var accuracy = pos.coords.accuracy ? ", ±" + Math.round(pos.coords.accuracy) + " m" : "";
+        var metres = pos.coords.accuracy ? Math.round(pos.coords.accuracy) : "";
+        // Kept with the form, so that a form sent back with an error still says it.
+        if (field(form, "location_accuracy")) field(form, "location_accuracy").value = metres;
+        var accuracy = metres !== "" ? ", ±" + metres + " m" : "";
         status(form, "Found", " (" + lat + ", " + lon + accuracy + ")");
         use.disabled = false;
       },

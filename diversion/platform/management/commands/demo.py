@@ -49,7 +49,10 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS(
             "Demo data is synthetic (Faker): no record is about a real person."))
-        self.stdout.write(f"Open {settings.SITE_URL}/")
+        # Loading the data starts no server: say how to start one (`make run` runs this
+        # quietly and `diversion run` prints "Open …" once it listens).
+        self.stdout.write(f"Start the server (`diversion run`, or `make run`), then open "
+                          f"{settings.SITE_URL}/")
         for line in demo_logins():
             self.stdout.write(line)
         if created:
