@@ -6,8 +6,9 @@ here, or the ``label`` template filter that calls it. A code this module does no
 still never shown raw: it is read as words ("prior_felonies" → "Prior felonies").
 
 A model field's choices are shown with Django's ``get_<field>_display`` (their labels are
-translatable); the sets below are those that live outside a model field: the rule sets' criteria and areas,
-the reports' decision points, groups, columns and measures, and the assessment forms' answers.
+translatable); the sets below are those that live outside a model field: the rule sets'
+criteria and areas, the reports' decision points, groups, columns and measures, and the
+assessment forms' answers.
 The labels are translated where they are shown (``gettext_lazy``).
 """
 
