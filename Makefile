@@ -67,7 +67,12 @@ demo: setup-run
 
 test: setup jasmin
 	@mkdir -p var
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not walk" $(PYTEST_ARGS)
+
+# Every page of every role at two sizes, in both languages (diversion/tests_browser/test_walk.py).
+test-walk: setup
+	@mkdir -p var
+	$(BIN)/python -m pytest -p no:xdist -m walk diversion/tests_browser/test_walk.py $(PYTEST_ARGS)
 
 # `make run` on a fresh copy of the tree, then the sign-in page and the officer's form in chromium.
 test-first-run: setup

@@ -309,7 +309,7 @@ def walk_role(browser, *, base: str, role: str, username: str, password: str, wa
     data = data_texts() if spanish else set()
     context = browser.new_context(base_url=base, viewport=DESKTOP, locale="en-US",
                                   service_workers="block")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     try:
         page = context.new_page()
         sign_in(page, username, password)
@@ -353,7 +353,7 @@ def main() -> None:  # pragma: no cover - a tool for people
     django.setup()
     from playwright.sync_api import sync_playwright
 
-    from diversion.sites.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+    from diversion.platform.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
     from diversion.tests_browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
