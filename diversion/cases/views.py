@@ -62,6 +62,7 @@ from diversion.cases.services.plans import (
 from diversion.consent.models import NOTICE_2_32, Category
 from diversion.consent.selectors import consent_allows
 from diversion.consent.services import disclose_hold_status, disclosure_record
+from diversion.lib import display
 from diversion.policy import holds as hold_rules
 
 # A page of the case list: a case manager's whole caseload (at most 25 without an override)
@@ -156,7 +157,19 @@ def _holds_page(request, **extra):
 
 
 def _site_minute(at, tz) -> str:
-    return timezone.localtime(at, tz).strftime("%Y-%m-%d %H:%M") if at else ""
+    """A moment in the site's zone, written as every page writes one (lib.display.when)."""
+    if not at:
+        return ""
+    with timezone.override(tz):
+        return display.when(at)
+
+
+def _site_deadline(at, tz) -> str:
+    """A deadline as people say it: "by the end of Wednesday 6 January"."""
+    if not at:
+        return ""
+    with timezone.override(tz):
+        return display.deadline(at)
 
 
 def _hold_row(hold, tz, now, role) -> dict:
@@ -168,7 +181,7 @@ def _hold_row(hold, tz, now, role) -> dict:
         "pk": str(hold.pk), "name": f"{person.given_name} {person.family_name}",
         "referral": str(hold.case.referral_id), "status": hold.status,
         "status_label": hold.get_status_display(),
-        "arrested": _site_minute(hold.arrested_at, tz), "due": _site_minute(hold.due_at, tz),
+        "arrested": _site_minute(hold.arrested_at, tz), "due": _site_deadline(hold.due_at, tz),
         "ended": _site_minute(hold.resolved_at, tz),
         "consent": str(consent.pk) if consent is not None else "",
         "decide_url": reverse("cases:hold_decide", args=[hold.pk]),
