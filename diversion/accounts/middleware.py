@@ -195,12 +195,17 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-            if user.language and not cookie:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = translation.get_language()
-            site = getattr(user, "site", None)
-            if site is not None:
-                timezone.activate(site.tz)
-        return self.get_response(request)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        language = translation.get_language()
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if user.language and not cookie:
+            language = user.language
+            request.LANGUAGE_CODE = language
+        site = getattr(user, "site", None)
+        zone = site.tz if site is not None else timezone.get_current_timezone()
+        # For this request only: the thread goes back to what it was afterwards.
+        with translation.override(language), timezone.override(zone):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
