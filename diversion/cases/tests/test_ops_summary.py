@@ -48,4 +48,7 @@ def test_a_completed_assessment_shows_the_answers_as_written(personas, make_case
     client.force_login(personas["case_manager"])
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "A room near the clinic" in page
-    assert "Has a doctor or clinic: no" in page
+    assert "Has a doctor or clinic: No" in page
+    # A choice by its label, not the code stored.
+    assert "Where are you staying now?: Emergency shelter" in page
+    assert "emergency_shelter<" not in page
