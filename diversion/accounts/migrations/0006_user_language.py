@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_administrators_not_superusers'),
+        ('accounts', '0005_state_analyst_role'),
     ]
 
     operations = [
