@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-Proto only from DIVERSION_TRUSTED_PROXIES (before anything asks is_secure).
+    "diversion.lib.net.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "diversion.accounts.middleware.RejectNulMiddleware",

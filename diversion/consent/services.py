@@ -131,7 +131,8 @@ def disclose_hold_status(user, holds) -> dict[int, Consent]:
     consent that lets this prosecutor's office see hold status ({hold pk: consent}).
 
     Each hold gets `disclosed_under` (the consent or None) for the template. Holds of
-    people with no such consent are not logged: the page marks them "no consent on file".
+    people with no such consent are not logged: the page marks them as released under the
+    §2.35 intake consent only ("no consent for more").
     """
 
     holds = list(holds)

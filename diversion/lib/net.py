@@ -60,3 +60,27 @@ def client_ip(request) -> str | None:
     # The first hop not a trusted proxy; if every hop is one (an internal client), the
     # farthest; with no header, the proxy itself.
     return str(address) if address is not None else remote
+
+
+def from_trusted_proxy(request) -> bool:
+    """Whether the request reached the app from a proxy of DIVERSION_TRUSTED_PROXIES."""
+    peer = _address(request.META.get("REMOTE_ADDR") or "")
+    return peer is not None and _trusted(peer, settings.DIVERSION_TRUSTED_PROXIES)
+
+
+class TrustedProxyHeadersMiddleware:
+    """`X-Forwarded-Proto` is believed only from a trusted proxy, as `X-Forwarded-For` is.
+
+    Production settings read it (SECURE_PROXY_SSL_HEADER) to know the request came over
+    HTTPS; Django believes it from anyone. A client that reaches the app directly could then
+    claim HTTPS (skipping the redirect, getting secure cookies over plain HTTP). First in the
+    middleware, this drops the header of a request that did not come from a trusted proxy
+    (attack 13)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not from_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)

@@ -108,7 +108,7 @@ def test_a_revoked_consent_stops_disclosure_on_the_next_request(client, held_cas
     consent_revoke(consent=consent, actor=personas["case_manager"])
     html = client.get(reverse("cases:holds")).content.decode()
     assert Disclosure.objects.count() == 1  # nothing more logged
-    assert "no consent on file" in html and NOTICE_START not in html
+    assert "no consent for more" in html and NOTICE_START not in html
 
 
 def test_a_general_consent_expires_at_once(held_case, da_office, personas, time_machine):

@@ -57,3 +57,17 @@ def test_a_bad_trusted_proxy_stops_start_up_naming_the_variable(value):
     result = run(["check"], child_env(DIVERSION_TRUSTED_PROXIES=value))
     assert result.returncode != 0
     assert "DIVERSION_TRUSTED_PROXIES" in result.stderr and value in result.stderr
+
+
+@pytest.mark.parametrize("remote, believed", [("198.51.100.20", False), ("127.0.0.1", True)])
+def test_x_forwarded_proto_is_believed_only_from_a_trusted_proxy(settings, db, remote,
+                                                                 believed):
+    """Attack 13: production settings believed `X-Forwarded-Proto: https` from any client, so
+    whoever reached gunicorn directly could claim HTTPS (X-Forwarded-For was already believed
+    only from DIVERSION_TRUSTED_PROXIES)."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client(REMOTE_ADDR=remote).get("/accounts/login/",
+                                              headers={"X-Forwarded-Proto": "https"})
+    redirected = response.status_code == 301 and response["Location"].startswith("https://")
+    assert redirected is not believed
