@@ -10,6 +10,7 @@ urlpatterns = [
     path("holds/<int:pk>/decide/", views.hold_decide, name="hold_decide"),
     path("on-call/", views.on_call, name="on_call"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/work/<slug:section>/", views.case_section, name="section"),
     path("<int:pk>/contacts/", views.case_contact_add, name="contact_add"),
     path("<int:pk>/assessments/<str:kind>/", views.case_assessment_save, name="assessment_save"),
     path("<int:pk>/exit/", views.case_exit, name="exit"),

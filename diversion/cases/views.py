@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from diversion import policy
 from diversion.accounts.models import Role, User
+from diversion.cases import workspace
 from diversion.cases.forms import (
     DEFLECTION_STEP_LABELS,
     CaseloadReassignForm,
@@ -306,7 +308,40 @@ def _context(request, case, **forms) -> dict:
         # the window's last local day: the deadline is the local midnight after it
         ctx["deflection_last_day"] = deflection.due_at.astimezone(tz).date() - timedelta(days=1)
         ctx.setdefault("deflection_form", None)
+    ctx["sections"] = workspace.sections_for(case)
     ctx.update(forms)
+    ctx.setdefault("section", "overview")
+    if ctx["section"] == "overview":
+        from diversion.resources.models import OPEN_REFERRAL_STATUSES
+
+        ctx["open_service_referrals"] = case.service_referrals.filter(
+            status__in=OPEN_REFERRAL_STATUSES).count()
+        ctx["deadline"] = workspace.deadline(ctx)
+        ctx["tasks"] = workspace.tasks(ctx)
+        ctx["last_contacts"] = list(ctx["contacts"][:3])
+        ctx["open_needs"] = workspace.open_urgent_needs(ctx["urgent"])
+        ctx["consent_state"] = workspace.consent_state(case)
+    for block in (ctx["urgent"], ctx["psychosocial"]):
+        for row in block["rows"] + [r for done in block["completed"] for r in done["rows"]]:
+            row["answered"] = workspace._answered(row)
+        block["progress"] = workspace.progress(block)
+        block["section"] = workspace.ASSESSMENT_SECTION[block["kind"]]
+        ids = [r["id"] for r in block["rows"]]
+        domain = ctx.get("domain") if block["kind"] == "psychosocial" else None
+        if domain not in ids and domain != "review":
+            # the first domain not answered yet, else the review step
+            domain = next((r["id"] for r in block["rows"] if not workspace._answered(r)),
+                          "review" if block["draft"] is not None else ids[0])
+        block["domain"] = domain
+        if domain in ids:
+            i = ids.index(domain)
+            block["current"] = block["rows"][i]
+            block["index"] = i + 1
+            block["next"] = ids[i + 1] if i + 1 < len(ids) else "review"
+            block["previous"] = ids[i - 1] if i else None
+        else:
+            block["current"], block["index"] = None, len(ids) + 1
+            block["next"], block["previous"] = None, ids[-1]
     for kind in AssessmentKind.values:
         ctx[kind if kind == "psychosocial" else "urgent"]["errors"] = \
             ctx["assessment_errors"].get(kind)
@@ -326,7 +361,7 @@ def case_deflection_step(request, pk: int):
         except ValidationError as exc:
             form.add_service_error(exc)
             ok = False
-    return _respond(request, case, ok=ok, message=_("Step recorded."),
+    return _respond(request, case, section="deflection", ok=ok, message=_("Step recorded."),
                     **({} if ok else {"deflection_form": form}))
 
 
@@ -337,6 +372,17 @@ def case_detail(request, pk: int):
         # A reader who may not change cases (the Operations Team) gets the summary.
         return _case_summary(request, case)
     return render(request, "cases/detail.html", _context(request, case))
+
+
+@login_required
+def case_section(request, pk: int, section: str):
+    """One page of the case workspace (contacts, urgent needs, assessment, plan, documents,
+    the case manager and exit, deflection steps): for those who may change cases."""
+    case = get_case_for_user(request.user, pk, write=True)
+    if section == "overview" or not workspace.available(case, section):
+        raise Http404("No such page of this case.")
+    return render(request, "cases/detail.html", _context(
+        request, case, section=section, domain=request.GET.get("domain")))
 
 
 def _case_summary(request, case):
@@ -358,18 +404,23 @@ def _case_summary(request, case):
     })
 
 
-def _respond(request, case, *, ok: bool, message: str = "", **forms):
-    """After a POST: htmx gets the case body; a plain form post is redirected on success or
-    shown again with its errors."""
+def _respond(request, case, *, ok: bool, section: str, message: str = "",
+             domain: str | None = None, **forms):
+    """After a POST: htmx gets the body of the workspace page the form is on (its
+    confirmation on top); a plain form post is redirected to that page on success or shown
+    again with its errors."""
     if ok and message:
         messages.success(request, message)
     case = get_case_for_user(request.user, case.pk)
     if _htmx(request):
         return render(request, "cases/_case_body.html",
-                      _context(request, case, htmx=True, **forms))
+                      _context(request, case, htmx=True, section=section, domain=domain,
+                               **forms))
     if ok:
-        return redirect("cases:detail", pk=case.pk)
-    return render(request, "cases/detail.html", _context(request, case, **forms), status=400)
+        url = workspace.section_url(case, section)
+        return redirect(f"{url}?domain={domain}" if domain else url)
+    return render(request, "cases/detail.html",
+                  _context(request, case, section=section, domain=domain, **forms), status=400)
 
 
 def _run(form, func, **kwargs) -> bool:
@@ -394,7 +445,7 @@ def case_contact_add(request, pk: int):
         note=form.cleaned_data.get("note"), monthly_status=form.monthly_status(),
         idempotency_key=str(form.cleaned_data["idempotency_key"])
         if form.cleaned_data.get("idempotency_key") else None)
-    return _respond(request, case, ok=ok, message=_("Contact recorded."),
+    return _respond(request, case, section="contacts", ok=ok, message=_("Contact recorded."),
                     **({} if ok else {"contact_form": form}))
 
 
@@ -408,6 +459,14 @@ def case_assessment_save(request, pk: int, kind: str):
     definition = (form_get(draft.form_id, draft.form_version) if draft
                   else form_current(kind, site_slug=case.site.slug))
     answers = assessment_answers_from_post(definition, request.POST)
+    # The assessment page sends one domain at a time (DOMAIN), or none from its review step:
+    # only that domain is merged into the draft, the others stay as saved.
+    domain = request.POST.get("domain")
+    ids = [d.id for d in definition.domains]
+    if domain in ids:
+        answers = {domain: answers[domain]}
+    elif domain == "review":
+        answers = {}
     completed_at = None
     errors = {}
     if request.POST.get("complete"):
@@ -421,13 +480,21 @@ def case_assessment_save(request, pk: int, kind: str):
     if not errors:
         try:
             assessment_save(case=case, actor=request.user, kind=kind, answers=answers,
-                                     completed_at=completed_at,
-                                     version=request.POST.get("version") or None)
+                            completed_at=completed_at,
+                            version=request.POST.get("version") or None)
         except ValidationError as exc:
             errors = exc.message_dict
     ok = not errors
     message = (_("Assessment completed.") if completed_at else _("Draft saved.")) if ok else ""
-    return _respond(request, case, ok=ok, message=message,
+    # After a domain is saved, the next one; after an error, the same one again.
+    go = None
+    if domain in ids and not completed_at:
+        go = (ids[ids.index(domain) + 1] if ids.index(domain) + 1 < len(ids) else "review") \
+            if ok and request.POST.get("next") else domain
+    elif domain == "review" and not ok:
+        go = "review"
+    return _respond(request, case, section=workspace.ASSESSMENT_SECTION[kind], ok=ok,
+                    message=message, domain=go,
                     **({} if ok else {"assessment_errors": {kind: errors}}))
 
 
@@ -440,7 +507,7 @@ def case_exit(request, pk: int):
         form, lifecycle.case_exit, case=case, actor=request.user,
         reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
         version=form.cleaned_data["version"])
-    return _respond(request, case, ok=ok, message=_("The case has exited."),
+    return _respond(request, case, section="team", ok=ok, message=_("The case has exited."),
                     **({} if ok else {"exit_form": form}))
 
 
@@ -455,7 +522,7 @@ def case_reassign(request, pk: int):
         actor=request.user, reason=form.cleaned_data["reason"],
         override_reason=form.cleaned_data["override_reason"],
         version=request.POST.get("version") or None)
-    return _respond(request, case, ok=ok, message=_("Case reassigned."),
+    return _respond(request, case, section="team", ok=ok, message=_("Case reassigned."),
                     **({} if ok else {"reassign_form": form}))
 
 
@@ -468,7 +535,7 @@ def case_goal_add(request, pk: int):
         form, goal_add, case=case, actor=request.user, text=form.cleaned_data["text"],
         target_date=form.cleaned_data["target_date"],
         steps=[form.cleaned_data["first_step"]])
-    return _respond(request, case, ok=ok, message=_("Goal added."),
+    return _respond(request, case, section="plan", ok=ok, message=_("Goal added."),
                     **({} if ok else {"goal_form": form}))
 
 
@@ -487,7 +554,8 @@ def case_goal_update(request, pk: int, goal_pk: int):
         version=form.cleaned_data["version"], status=form.cleaned_data["status"],
         target_date=form.cleaned_data["target_date"])
     errors = {} if ok else {goal.pk: form.errors}
-    return _respond(request, case, ok=ok, message=_("Goal updated."), goal_errors=errors)
+    return _respond(request, case, section="plan", ok=ok, message=_("Goal updated."),
+                    goal_errors=errors)
 
 
 @login_required
@@ -498,7 +566,7 @@ def case_step_add(request, pk: int, goal_pk: int):
     ok = form.is_valid() and _run(form, goal_step_add, goal=goal, actor=request.user,
                                   text=form.cleaned_data["text"],
                                   target_date=form.cleaned_data["target_date"])
-    return _respond(request, case, ok=ok, message=_("Step added."),
+    return _respond(request, case, section="plan", ok=ok, message=_("Step added."),
                     goal_errors={} if ok else {goal.pk: form.errors})
 
 
@@ -509,7 +577,7 @@ def case_step_done(request, pk: int, step_pk: int):
     step = get_object_or_404(GoalStep, goal__case=case, pk=step_pk)
     goal_step_done(step=step, actor=request.user,
                             done=request.POST.get("done", "1") == "1")
-    return _respond(request, case, ok=True)
+    return _respond(request, case, section="plan", ok=True)
 
 
 @login_required
@@ -519,6 +587,6 @@ def case_plan_review(request, pk: int):
     form = PlanReviewForm(request.POST)
     ok = form.is_valid() and _run(form, plan_review_record, case=case,
                                   actor=request.user, note=form.cleaned_data["note"])
-    return _respond(request, case, ok=ok, message=_("Plan review recorded."),
+    return _respond(request, case, section="plan", ok=ok, message=_("Plan review recorded."),
                     **({} if ok else {"review_form": form}))
 

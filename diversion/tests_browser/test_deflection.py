@@ -70,14 +70,17 @@ def test_a_deflection_from_the_stop_to_completed_failed_and_ineligible(new_page,
     cm = new_page()
     sign_in(cm, personas["case_manager"])
     cm.goto(reverse("cases:detail", args=[completed.pk]))
-    expect(cm.locator("dl.summary")).to_contain_text("30-day window from")
-    expect(cm.locator("dl.summary")).not_to_contain_text("Prosecution hold")
+    expect(cm.locator(".case-deadline")).to_contain_text("Deflection: 30-day window")
+    expect(cm.locator(".case-deadline")).to_contain_text("days left")
+    expect(cm.locator("#case-body")).not_to_contain_text("Prosecution hold")
+    expect(cm.locator(".case-sections")).not_to_contain_text("Assessment")
+    cm.locator(".case-sections").get_by_role("link", name="Deflection steps").click()
     expect(cm.locator("#h-deflection")).to_be_visible()
-    expect(cm.locator("#assessment-psychosocial")).to_have_count(0)
     for label in ("Screening", "Service referral", "First service attended"):
         cm.get_by_role("button", name=f"Record: {label}").click()
         expect(cm.locator(f"#step-{STEP_IDS[label]}")).to_contain_text("done")
-    expect(cm.locator("dl.summary")).to_contain_text("Completed")
+        expect(cm.locator("[data-confirmation]")).to_be_in_viewport()
+    expect(cm.locator("#case-body")).to_contain_text("Completed")
     completed.deflection.refresh_from_db()
     assert completed.deflection.status == DeflectionStatus.COMPLETED
 
@@ -98,7 +101,7 @@ def test_a_deflection_from_the_stop_to_completed_failed_and_ineligible(new_page,
             - timedelta(days=1)
         sign_in(cm, personas["supervisor"])  # whoever was on call has it; a supervisor sees it
         cm.goto(reverse("cases:detail", args=[failed.pk]))
-        expect(cm.locator("dl.summary")).to_contain_text("Failed")
+        expect(cm.locator("#case-body")).to_contain_text("Failed")
 
         # Stopped again the next morning, well within 30 days of the failure: not eligible,
         # from the program's records (the officer typed no failure).

@@ -105,7 +105,7 @@ def world(site, personas):
                                        ready_at=now, rows=0, content=gzip.compress(b"x\n"))
     return {
         "referrals:pk": referral.pk, "cases:pk": case.pk, "cases:hold_decide:pk": hold.pk,
-        "cases:kind": "psychosocial", "api:referral_id": referral.pk,
+        "cases:kind": "psychosocial", "cases:section": "contacts", "api:referral_id": referral.pk,
         "api:person_id": case.person_id, "api:case_id": case.pk,
         "resources:case_id": case.pk, "consent:pk": case.person_id,
         "consent:revoke:pk": consent.pk, "notifications:pk": note.pk if note else None,

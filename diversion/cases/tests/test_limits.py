@@ -22,8 +22,8 @@ from .test_api import api  # noqa: F401  (the fixture)
 
 
 def _contact_form(client, case) -> dict:
-    """The contact form as the case page shows it, with its hidden key."""
-    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    """The contact form as the case's contacts page shows it, with its hidden key."""
+    page = client.get(reverse("cases:section", args=[case.pk, "contacts"])).content.decode()
     marker = 'name="idempotency_key" value="'
     key = page[page.index(marker) + len(marker):].split('"', 1)[0]
     at = timezone.localtime(timezone.now() - timedelta(minutes=5), case.site.tz)

@@ -32,7 +32,7 @@ def test_the_case_team_still_sees_the_whole_case(personas, make_case):
                    kind="in_person", note="CANARY-NOTE-7731 talked about housing")
     client = Client()
     client.force_login(personas["case_manager"])
-    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    page = client.get(reverse("cases:section", args=[case.pk, "contacts"])).content.decode()
     assert "CANARY-NOTE-7731" in page
 
 
@@ -46,7 +46,7 @@ def test_a_completed_assessment_shows_the_answers_as_written(personas, make_case
                     completed_at=timezone.now())
     client = Client()
     client.force_login(personas["case_manager"])
-    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    page = client.get(reverse("cases:section", args=[case.pk, "assessment"])).content.decode()
     assert "A room near the clinic" in page
     assert "Has a doctor or clinic: No" in page
     # A choice by its label, not the code stored.

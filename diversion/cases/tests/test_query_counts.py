@@ -1,4 +1,5 @@
-"""The case page makes as many SQL queries with 50 contacts, goals and reviews as with 5;
+"""Each page of the case workspace makes as many SQL queries with 50 contacts, goals and
+reviews as with 5;
 the holds page shows 50 holds a page, by due date, with the count."""
 
 from datetime import timedelta
@@ -26,21 +27,25 @@ def test_the_case_page_makes_as_many_queries_for_50_contacts_and_goals_as_for_5(
     cm = personas["case_manager"]
     client.force_login(cm)
 
-    def queries(case):
+    def queries(case, section):
+        url = reverse("cases:detail", args=[case.pk]) if section == "overview" else \
+            reverse("cases:section", args=[case.pk, section])
         with CaptureQueriesContext(connection) as ctx:
-            r = client.get(reverse("cases:detail", args=[case.pk]))
+            r = client.get(url)
         assert r.status_code == 200
         return [q["sql"] for q in ctx.captured_queries], r.content.decode()
 
     small, large = make_case(), make_case()
     _add(small, cm, 5)
     _add(large, cm, 50)
-    queries(small)  # the first request after sign-in also saves the session
-    with_5, _ = queries(small)
-    with_50, html = queries(large)
-    assert "goal 49" in html and "step 49" in html  # every goal and its steps are shown
-    assert "call 49" in html
-    assert len(with_50) == len(with_5), with_50
+    queries(small, "overview")  # the first request after sign-in also saves the session
+    pages = {}
+    for section in ("overview", "contacts", "plan"):
+        with_5, _ = queries(small, section)
+        with_50, pages[section] = queries(large, section)
+        assert len(with_50) == len(with_5), (section, with_50)
+    assert "goal 49" in pages["plan"] and "step 49" in pages["plan"]  # every goal and step
+    assert "call 49" in pages["contacts"]
 
 
 def test_the_holds_page_shows_50_a_page_by_due_date_with_the_count(client, personas, make_case):

@@ -24,7 +24,9 @@ def test_a_case_manager_sees_their_case_and_others_get_404(client, personas, mak
     r = _get(client, personas["case_manager"], "cases:detail", case.pk)
     assert r.status_code == 200
     assert case.person.family_name in r.content.decode()
-    assert "psychosocial assessment due before" in r.content.decode()
+    # The overview says the hold's deadline as days left and the last day.
+    assert "30 days left" in r.content.decode() or "29 days left" in r.content.decode()
+    assert "Due by the end of" in r.content.decode()
     for who in ("other_case_manager", "officer", "prosecutor", "evaluator", "outsider"):
         assert _get(client, personas[who], "cases:detail", case.pk).status_code == 404, who
 
