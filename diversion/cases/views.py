@@ -312,10 +312,10 @@ def _context(request, case, **forms) -> dict:
     ctx.update(forms)
     ctx.setdefault("section", "overview")
     if ctx["section"] == "overview":
-        from diversion.resources.models import OPEN_REFERRAL_STATUSES
-
-        ctx["open_service_referrals"] = case.service_referrals.filter(
-            status__in=OPEN_REFERRAL_STATUSES).count()
+        # Read through the reverse relation: the directory's app sits above cases, and
+        # is_open is its rule of what still needs following up.
+        ctx["open_service_referrals"] = sum(
+            1 for r in case.service_referrals.only("pk", "status") if r.is_open)
         ctx["deadline"] = workspace.deadline(ctx)
         ctx["tasks"] = workspace.tasks(ctx)
         ctx["last_contacts"] = list(ctx["contacts"][:3])

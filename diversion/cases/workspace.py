@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from diversion.consent.models import Category, Consent
+
 # The workspace's pages, in the order of the section navigation. "lead" pages are shown on a
 # LEAD case only, "deflection" on a deflection case only.
 SECTIONS = {
@@ -128,14 +130,12 @@ def tasks(ctx) -> list[dict]:
 
 def consent_state(case) -> dict:
     """Releases of information in force for the person, and whether they agreed to texts."""
-    from diversion.consent.models import Category, Consent
-    from diversion.texts.models import TextConsent
-
     now = timezone.now()
     releases = [c for c in Consent.objects.filter(person_id=case.person_id,
                                                   revoked_at__isnull=True) if c.in_force(now)]
     labels = dict(Category.choices)
     categories = sorted({labels.get(c, c) for r in releases for c in r.categories}, key=str)
-    texts = TextConsent.objects.filter(person_id=case.person_id, revoked_at__isnull=True,
-                                       stopped_at__isnull=True).exists()
+    # The texts app sits above cases: its consents are read through the person, and
+    # in_force is its own rule.
+    texts = any(tc.in_force for tc in case.person.text_consents.all())
     return {"releases": len(releases), "categories": categories, "texts": texts}
