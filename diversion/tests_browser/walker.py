@@ -83,6 +83,8 @@ SNAKE = re.compile(r"(?<![\w./@:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/@-])"
 PYTHON_WORDS = re.compile(r"\b(True|False)\b|(?<=: )None\b")
 # Texts with no word in them (numbers, dates, ids, punctuation) are the same in any language.
 NO_WORDS = re.compile(r"[^A-Za-zÀ-ÿ]*|[A-Za-z]?\d[\d\W]*|#\d+[\w-]*")
+# A rule set's id, version and start: an identifier ("multnomah-lead-2017 (v1, 2017-02-27)").
+RULE_SET = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-\d{4}(?: \(v\w+, \d{4}-\d{2}-\d{2}\))?")
 # The same in English and Spanish: language names, the program's name, abbreviations, words
 # Spanish takes unchanged.
 SAME = {"English", "Español", "LEAD®", "LEAD", "No", "PCS", "CSV", "PDF", "ID", "Total", "RRI",
@@ -291,7 +293,7 @@ def english_left(english: list[str], spanish: list[str], data: set[str]) -> list
     left = []
     long_data = sorted((d for d in data if len(d) > 3), key=len, reverse=True)
     for text in sorted(set(english) & set(spanish)):
-        if text in SAME or text in data or NO_WORDS.fullmatch(text):
+        if text in SAME or text in data or NO_WORDS.fullmatch(text) or RULE_SET.fullmatch(text):
             continue
         rest = text
         for d in long_data:
