@@ -81,6 +81,9 @@ CAPABILITIES: dict[str, tuple[frozenset[str], str]] = {
     # service directory
     "resource.search": (frozenset({_OFFICER, _CM, _SUP, _DA, _OPS, _ADMIN}),
                         "search the service directory"),
+    "resource.hsds_api": (frozenset({_OFFICER, _CM, _SUP, _DA, _OPS, _ADMIN}),
+                          "read the directory's HSDS API (/hsds/) when DIVERSION_HSDS_API is "
+                          "`partners` (policy/directory.py)"),
     "resource.refer": (frozenset({_CM, _SUP}), "refer a participant to a service"),
     # consent
     "consent.manage": (frozenset({_CM, _SUP}),

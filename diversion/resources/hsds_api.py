@@ -16,6 +16,7 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
 from diversion.accounts.tokens import token_user
+from diversion.policy.directory import may_read_hsds_api
 from diversion.resources import hsds
 from diversion.resources.models import (
     Location,
@@ -25,7 +26,6 @@ from diversion.resources.models import (
     Taxonomy,
     TaxonomyTerm,
 )
-from diversion.resources.selectors import can_use_directory
 from diversion.sites.selectors import site_default
 
 MODELS = {"service": Service, "organization": Organization, "location": Location,
@@ -38,22 +38,6 @@ FKS = {"service": {"organization": "organization"},
 PER_PAGE = 50
 MAX_PER_PAGE = 500
 ACCESS_CHOICES = ("public", "partners", "off")
-
-
-def may_read_hsds_api(user) -> bool:
-    """The HSDS API's access rule, in one place: DIVERSION_HSDS_API says who may read.
-
-    - `off`: nobody (every path answers 404, as if there were no API);
-    - `partners` (the default): a signed-in user, or a bearer token's user, whose role may
-      use the directory (the roles of `/resources/`);
-    - `public`: anyone, without signing in.
-    """
-    mode = settings.DIVERSION_HSDS_API
-    if mode == "public":
-        return True
-    if mode == "partners":
-        return user is not None and can_use_directory(user)
-    return False
 
 
 class _BadParameter(Exception):
