@@ -52,6 +52,11 @@ TEXTS_JS = """(skipData) => {
         const visible = el.tagName === 'OPTION' || el.getClientRects().length > 0;
         if (!visible || el.closest('[hidden],[aria-hidden=true]')) continue;
         if (skipData && el.closest('[translate=no]')) continue;
+        // A passage marked as another language (a legal text quoted in the words the law
+        // prescribes) is not interface text of this page's language.
+        const lang = el.closest('[lang]');
+        if (skipData && lang && lang !== document.documentElement
+            && lang.lang.slice(0, 2) !== document.documentElement.lang.slice(0, 2)) continue;
         out.push(text);
     }
     for (const el of document.querySelectorAll(
@@ -293,7 +298,7 @@ def english_left(english: list[str], spanish: list[str], data: set[str]) -> list
     left = []
     long_data = sorted((d for d in data if len(d) > 3), key=len, reverse=True)
     for text in sorted(set(english) & set(spanish)):
-        if text in SAME or text in data or NO_WORDS.fullmatch(text) or RULE_SET.fullmatch(text):
+        if text in SAME or text.rstrip(":") in SAME or text in data or NO_WORDS.fullmatch(text) or RULE_SET.fullmatch(text):
             continue
         rest = text
         for d in long_data:
