@@ -298,7 +298,8 @@ def english_left(english: list[str], spanish: list[str], data: set[str]) -> list
     left = []
     long_data = sorted((d for d in data if len(d) > 3), key=len, reverse=True)
     for text in sorted(set(english) & set(spanish)):
-        if text in SAME or text.rstrip(":") in SAME or text in data or NO_WORDS.fullmatch(text) or RULE_SET.fullmatch(text):
+        if (text in SAME or text.rstrip(":") in SAME or text in data
+                or NO_WORDS.fullmatch(text) or RULE_SET.fullmatch(text)):
             continue
         rest = text
         for d in long_data:
