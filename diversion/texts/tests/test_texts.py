@@ -329,3 +329,86 @@ def test_a_number_of_another_country_is_refused_naming_the_field_unless_the_site
     incoming = TextMessage.objects.get(provider_id="mx-1")
     assert incoming.phone == "+525512345678" and incoming.direction == Direction.IN
     assert incoming.kind == MessageKind.REPLY and incoming.case_id is None
+
+
+# --- what a second independent attack found (issue 17) -------------------------------------
+
+SECOND_ATTACK_BYPASSES = {
+    # invisible marks and controls that are not format characters, enclosing marks
+    "See you at co\ufe0furt Tuesday at 9.": "court", "the he\ufe0froin talk": "heroin",
+    "Come to the L\ufe0fEAD office.": "lead", "ju\U000e0101ez": "juez", "dr\u180bogas": "drogas",
+    "j\u17b4udge": "judge", "Meet me outside the co\x07urt at 9.": "court",
+    "co\x85urt": "court", "Your c\u20ddourt date is Monday.": "court", "U\ufe0fA": "ua",
+    # capital I for l, a look-alike before NFKC, small capitals and emoji letters
+    "Bring your Iawyer's card to the meeting.": "lawyer", "Your jaiI date": "jail",
+    "AIcohol": "alcohol", "cárceI": "carcel", "tribunaI": "tribunal",
+    "No more \u03f2ocaine, ok?": "cocaine", "\u03f9ourt": "court", "\u017fentanyl": "fentanyl",
+    "Bring your ID to \u1d04\u1d0f\u1d1c\u0280\u1d1b.": "court",
+    "\u029c\u1d07\u0280\u1d0f\u026a\u0274": "heroin",
+    "🅲🅾🆄🆁🆃": "court", "🅒🅞🅤🅡🅣": "court", "🇨\u200b🇴\u200b🇺\u200b🇷\u200b🇹": "court",
+    # spaced letters next to a one-letter word, signs between letters, both readings of 1
+    "You have a c o u r t date Monday at 9.": "court", "Vaya a c o r t e el lunes.": "corte",
+    "Talk to a l a w y e r": "lawyer", "I h e r o i n": "heroin", "El j u e z y el": "juez",
+    "sea u n j u e z": "juez", "Te veo en l a c o r t e": "corte", "the m e t h a": "meth",
+    "See you at c|o|u|r|t Monday.": "court", "j!a!i!l": "jail", "h+e+r+o+i+n": "heroin",
+    "co*rt": "court", "h*roin": "heroin", "Don't talk to the po11ce.": "police",
+    "ja11": "jail", "j411": "jail", "de11to": "delito", "jue2": "juez", "dru6s": "drugs",
+    "(ourt": "court",
+    # acronyms: plurals, other separators, the missing ones
+    "Your UAs were clean, see you Friday.": "ua", "the DAs office": "da", "ODs": "od",
+    "D-A": "da", "U/A": "ua", "U\u0301A": "ua", "PO Smith": "po", "your P.O. called": "po",
+    "ODed": "od", "IOP at 6": "iop", "the PSI is due": "psi",
+    # ordinary words missing from the list, misspellings, Spanish
+    "pills": "pills", "fent": "fent", "amphetamine": "amphetamine", "xylazine": "xylazine",
+    "dopesick": "dopesick", "methhead": "methhead", "antidrug": "antidrug",
+    "defendant": "defendant", "detained": "detained", "inmate": "inmate",
+    "Your pretrial check-in is Friday": "pretrial", "arraignment": "arraignment",
+    "subpoena": "subpoena", "nonprosecution": "nonprosecution", "locked up": "locked up",
+    "urine test": "urine test", "inpatient": "inpatient", "abstinence": "abstinence",
+    "opiod": "opiod", "fentynal": "fentynal", "herion": "herion", "lawer": "lawer",
+    "attourney": "attourney", "sherrif": "sherrif", "probaton": "probaton",
+    "Hable con la jueza el lunes.": "jueza", "llame a su defensor público": "defensor publico",
+    "probación": "probacion", "consejería": "consejeria", "acusado": "acusado",
+    "Deje el programa antidrogas.": "antidrogas", "encarcelado": "encarcelado",
+    "análisis de orina": "analisis de orina", "borracho": "borracho",
+    "Law Enforcement Assisted": "law enforcement assisted",
+}
+
+SECOND_ATTACK_INNOCENT = [
+    "Looking forward to hearing from you.", "Please charge your phone so I can reach you.",
+    "There is no charge for the bus pass.", "Ask for the person in charge at the front desk.",
+    "Free of charge: the bus pass is on me.", "Is your phone charged?",
+    "I'm booking your appointment for Friday at 3.",
+    "Hi, this is Courtney from the office. See you Tuesday at 2.",
+    "Hola, le escribe la Sra. Cortés de la oficina.", "Es usted muy cortés, gracias.",
+    "El pase de autobús es sin cargo.", "Hable con la persona a cargo en la recepción.",
+    "We meet in Suite D. A reminder will come the day before.",
+    "Room N. A volunteer will help you.", "P.D. Traiga su identificación.",
+    "PD: traiga su identificación.", "Le deseo mucha diversión en la fiesta.",
+    "Hay un desvío en la calle Main; llegue temprano.",
+    "Hubo un corte de luz en la oficina; la cita es mañana.",
+    "Bring your hearing aid to the appointment.", "Bring AA batteries for the radio.",
+    "Your physical therapy appointment is Monday.", "Su terapia física es el lunes.",
+    "Send it to our P.O. Box 12.", "...pick you up at the crack of dawn.",
+    "Call me if the trial period for the phone plan ends.",
+    "A mi juicio, es mejor llegar temprano.", "Your I.D. and a pen, please.",
+    "I will call. I am out.",
+]
+
+
+def test_the_check_reads_through_what_a_second_attack_slipped_past_it():
+    missed = {text: word for text, word in SECOND_ATTACK_BYPASSES.items()
+              if word not in wording.forbidden_words(text)}
+    assert missed == {}
+
+
+def test_ordinary_texts_a_second_attack_found_refused_are_allowed():
+    refused = {text: wording.forbidden_words(text) for text in SECOND_ATTACK_INNOCENT}
+    assert {text: words for text, words in refused.items() if words} == {}
+    # The allowances are phrases: the same word in the program's sense is still refused.
+    for text, word in {"Your hearing is on Monday": "hearing", "The charges were dropped":
+                       "charges", "los cargos": "cargos", "Vaya a las cortes": "cortes",
+                       "See the D. A. on Monday": "da", "Call the PD": "pd",
+                       "programa de desvío": "desvio", "Bring AA to the meeting": "aa",
+                       "Your therapy group": "therapy", "la corte el lunes": "corte"}.items():
+        assert word in wording.forbidden_words(text), (text, wording.forbidden_words(text))
