@@ -175,8 +175,9 @@ def test_a_case_manager_s_text_that_names_the_court_is_refused_and_nothing_is_qu
             services.text_one_off_send(case=case, actor=personas["case_manager"], body=body)
         assert "Take out" in exc.value.message_dict["body"][0]
     assert not TextMessage.objects.filter(case=case).exists()
-    sent = services.text_one_off_send(case=case, actor=personas["case_manager"],
-                                      body="Can we meet at the library at 2?")
+    for body in ("Looking forward to hearing from you.", "El pase de autobús es sin cargo.",
+                 "Can we meet at the library at 2?"):
+        sent = services.text_one_off_send(case=case, actor=personas["case_manager"], body=body)
     assert sent.status in (MessageStatus.QUEUED, MessageStatus.CANCELLED, MessageStatus.SENDING,
                            MessageStatus.SENT) and sent.phone == "+15035550125"
 
@@ -226,7 +227,8 @@ def test_a_disguised_word_in_a_case_manager_s_text_is_refused_on_the_field_and_n
                                  messages=True)
     client.force_login(personas["case_manager"])
     for body in ("Don't miss c0urt", "\u0441\u043eurt at 9", "co\u200burt at 9",
-                 "c o u r t at 9", "Your lawyer called"):
+                 "c o u r t at 9", "Your lawyer called", "See you at co\ufe0furt Tuesday.",
+                 "You have a c o u r t date Monday at 9.", "Your UAs were clean"):
         response = client.post(reverse("texts:send", args=[case.pk]), {"body": body})
         assert response.status_code == 400, body
         page = response.content.decode()
