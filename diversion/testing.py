@@ -60,3 +60,21 @@ KENTON = {"lat": 45.584, "lon": -122.686}
 # Tasks through the real database queue (drained by `diversion worker --batch` in the test),
 # for tests that show work leaves the request.
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def case_workspace_html(client, case) -> str:
+    """Every page of a case's workspace (the overview and each section), as one text.
+
+    What a case carries is spread over the workspace's pages; a test that asks "is this shown,
+    and shown escaped?" reads them all, as a case manager going through the case would.
+    """
+    from diversion.cases.workspace import sections_for
+
+    pages = []
+    for section in sections_for(case):
+        response = client.get(section["url"])
+        assert response.status_code == 200, (section["id"], response.status_code)
+        pages.append(response.content.decode())
+        if section["id"] == "assessment":  # the review step reads back every domain's answers
+            pages.append(client.get(section["url"] + "?domain=review").content.decode())
+    return "\n".join(pages)

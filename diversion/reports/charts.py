@@ -23,6 +23,12 @@ def _frame(title: str, desc: str, body: list[str]) -> str:
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>" + "".join(body) + "</svg>")
 
 
+def _empty(title: str, message: str) -> str:
+    """A chart with nothing to draw says so where the chart would be, not only to screen readers."""
+    return _frame(title, message, [f'<text x="{W / 2:.0f}" y="{H / 2:.0f}" font-size="14" '
+                                   f'text-anchor="middle" class="empty">{escape(message)}</text>'])
+
+
 def _axes(y_ticks: list[tuple[float, str]], x_labels: list[tuple[float, str]], *,
           x_title: str = "", y_title: str = "") -> list[str]:
     """Both axes, their ticks, and their titles (what is measured, in what unit)."""
@@ -55,7 +61,7 @@ def line_chart(title: str, series: dict[str, list[tuple[str, float]]], *,
             if x not in labels:
                 labels.append(x)
     if not labels:
-        return _frame(title, _("No data yet."), [])
+        return _empty(title, _("No data yet."))
     top = y_max or max((v for pts in series.values() for _, v in pts), default=1) or 1
     pos = {x: PAD_L + (W - PAD_L - PAD_R) * (i / max(len(labels) - 1, 1))
            for i, x in enumerate(labels)}
@@ -88,7 +94,7 @@ def rri_chart(title: str, rows: list[tuple[str, float | None, list | None]]) -> 
     """Dots with 95% whiskers on a log scale around parity (1.0)."""
     shown = [(label, r, ci) for label, r, ci in rows if r]
     if not shown:
-        return _frame(title, _("No RRI can be shown (counts too small or suppressed)."), [])
+        return _empty(title, _("No RRI can be shown (counts too small or suppressed)."))
     lo = min([r for _, r, _ in shown] + [c[0] for _, _, c in shown if c] + [0.5])
     hi = max([r for _, r, _ in shown] + [c[1] for _, _, c in shown if c] + [2.0])
     llo, lhi = math.log(lo), math.log(hi)

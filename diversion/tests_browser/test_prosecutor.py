@@ -1,6 +1,9 @@
 """The prosecutor: the holds list with due dates; a hold ends `declined` once the
 psychosocial assessment is completed in time."""
 
+from datetime import timedelta
+
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +23,9 @@ def test_it_lists_holds_with_due_dates_and_shows_one_declined(new_page, personas
     sign_in(page, personas["prosecutor"])
     page.goto(reverse("cases:holds"))
     row = page.locator(f"#hold-{hold.pk}")
-    due = timezone.localtime(hold.due_at, site.tz).strftime("%Y-%m-%d %H:%M")
-    expect(row).to_contain_text(due)
+    # The hold ends at the local midnight after its 30th day: said as that last day.
+    last = (timezone.localtime(hold.due_at, site.tz) - timedelta(days=1)).date()
+    expect(row).to_contain_text(f"by the end of {last:%A} {last.day} {last:%B}")
     expect(row.locator(".hold-held")).to_contain_text("Held")
     visit(page, "prosecutor", "1-holds")
 

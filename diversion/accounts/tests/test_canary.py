@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from diversion.accounts.tests.records import caseload
 from diversion.accounts.tests.test_matrix import _kwargs, load_matrix, rule_for, url_patterns
+from diversion.testing import case_workspace_html
 
 ROLES = ["anonymous", "officer", "prosecutor", "evaluator"]
 MAX_PAGES = 250
@@ -132,7 +133,7 @@ def test_the_canaries_are_there_for_the_case_manager(planted, personas):
     """The planted text is real: casey's own case page and plan PDF show it."""
     client = Client()
     client.force_login(personas["case_manager"])
-    page = client.get(reverse("cases:detail", args=[planted["case"].pk])).content.decode()
+    page = case_workspace_html(client, planted["case"])
     for field in ("contact.note", "urgent.own_words", "psycho.wants", "goal.text", "step.text",
                   "review.note"):
         assert canary(field) in page, field

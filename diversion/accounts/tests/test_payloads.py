@@ -17,6 +17,7 @@ from diversion.accounts.tests.test_canary import readable
 from diversion.people.models import Person
 from diversion.reports import exports
 from diversion.reports.models import ExportFile
+from diversion.testing import case_workspace_html
 
 SQL = "'; DROP TABLE people_person; --"
 SCRIPT = "<script>alert(1)</script>"
@@ -61,7 +62,7 @@ def test_payloads_are_stored_as_typed_and_shown_escaped(planted, personas):
     client = Client()
     client.force_login(personas["case_manager"])
     for payload, rec in planted.items():
-        html = client.get(reverse("cases:detail", args=[rec["case"].pk])).content.decode()
+        html = case_workspace_html(client, rec["case"])
         rec["goal"].refresh_from_db()
         assert rec["goal"].text == payload
         if payload in (SCRIPT, IMG):
@@ -72,22 +73,23 @@ def test_payloads_are_stored_as_typed_and_shown_escaped(planted, personas):
         else:
             assert payload.replace('"', "&quot;") in html, payload
     # The template syntax was never evaluated: no 49 next to it, no debug dump.
-    html = client.get(reverse("cases:detail", args=[planted[TEMPLATE]["case"].pk])).content
-    assert html.count(b"{{7*7}}") >= len(FIELDS) - 1
-    debug = client.get(reverse("cases:detail", args=[planted[TAG]["case"].pk])).content
-    assert b"{% debug %}" in debug and b"sql_queries" not in debug
+    html = case_workspace_html(client, planted[TEMPLATE]["case"])
+    assert html.count("{{7*7}}") >= len(FIELDS) - 1
+    debug = case_workspace_html(client, planted[TAG]["case"])
+    assert "{% debug %}" in debug and "sql_queries" not in debug
 
 
 def test_no_page_carries_a_live_script_or_handler(planted, personas):
     client = Client()
     client.force_login(personas["case_manager"])
     for rec in planted.values():
-        for url in (reverse("cases:detail", args=[rec["case"].pk]),
-                    reverse("consent:person", args=[rec["person"].pk]),
-                    reverse("resources:refer", args=[rec["case"].pk])):
+        pages = {"workspace": case_workspace_html(client, rec["case"]),
+                 "consents": client.get(reverse("consent:person",
+                                                args=[rec["person"].pk])).content.decode()}
+        for name, html in pages.items():
             live = LiveScript()
-            live.feed(client.get(url).content.decode())
-            assert not live.found, (url, live.found)
+            live.feed(html)
+            assert not live.found, (name, live.found)
 
 
 def test_pdfs_print_the_payloads_as_text_without_script_actions(planted, personas):
