@@ -3,7 +3,6 @@ psychosocial assessment is completed in time."""
 
 from datetime import timedelta
 
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
