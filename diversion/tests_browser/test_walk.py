@@ -22,13 +22,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def demo(transactional_db, settings, tmp_path):
+def demo(site, settings, tmp_path):
+    """The demo data, on the default site (made again by the `site` fixture when an earlier
+    transactional test's flush removed what the first migration made)."""
     from diversion.reports import snapshots
-    from diversion.sites.selectors import site_default
 
     settings.VAR_DIR = tmp_path
     call_command("demo", verbosity=0)
-    site = site_default()
     key = snapshots.recidivism_key(comparison="outside_area", window=6, outcome="any_arrest")
     for name in (snapshots.BASE, key):
         snapshots.refresh(site, name)
