@@ -156,9 +156,10 @@ def test_make_run_serves_the_styled_app_and_the_officer_form(first_run):
             browser.close()
 
     # The last lines, after the noise of setting up: the address, then the logins.
-    tail = [line.rstrip("\n") for line in startup if line.strip()][-9:]
+    tail = [line.rstrip("\n") for line in startup if line.strip()][-10:]
     assert tail[0] == f"Open {base}/", tail
     assert tail[1].startswith("Sign in as any of these (password: "), tail
     assert [line.split()[0] for line in tail[2:]] == [
-        "officer", "casemanager", "supervisor", "prosecutor", "opsteam", "evaluator", "admin"]
+        "officer", "casemanager", "supervisor", "prosecutor", "opsteam", "evaluator", "admin",
+        "stateanalyst"]
     assert f"(password: {PASSWORD})" in tail[1]
