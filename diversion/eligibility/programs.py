@@ -13,14 +13,13 @@ Pure Python, no Django, like the rest of the engine.
 from __future__ import annotations
 
 import bisect
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import RuleSetError
-from .rulesets import Registry, RulesDirCache, RuleSet
+from .rulesets import Registry, RulesDirCache, RuleSet, read_toml
 from .validation import PATHWAYS
 
 BUILTIN_PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -200,14 +199,7 @@ def _decision_permission(entry: dict, roles: tuple[str, ...], outcome_ids: tuple
 
 def load_program(path: Path, rule_sets: Registry | None = None) -> Program:
     path = Path(path)
-    where = str(path)
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except OSError as exc:
-        raise RuleSetError(where, f"cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleSetError(where, f"not valid TOML: {exc}") from None
+    where, doc = read_toml(path)
     for key, kind in _TOP.items():
         if key not in doc:
             if key in _OPTIONAL:

@@ -206,16 +206,22 @@ def _check_type(where, key, value, kind):
         raise RuleSetError(where, f"{key} has the wrong type")
 
 
-def load_ruleset(path: Path) -> RuleSet:
-    path = Path(path)
+def read_toml(path: Path) -> tuple[str, dict]:
+    """A rule set's or a program's file, parsed: (where, document), or a RuleSetError that
+    says why it could not be read."""
     where = str(path)
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
+        with Path(path).open("rb") as fh:
+            return where, tomllib.load(fh)
     except OSError as exc:
         raise RuleSetError(where, f"cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleSetError(where, f"not valid TOML: {exc}") from None
+
+
+def load_ruleset(path: Path) -> RuleSet:
+    path = Path(path)
+    where, doc = read_toml(path)
     for key, (kind, required) in _TOP_KEYS.items():
         if key not in doc:
             if required:
